@@ -1,0 +1,68 @@
+# NSS portal. `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the whole suite.
+# Needs only Python 3.11+ and make: the locked dependencies (uv.lock) are installed into .venv by uv,
+# which is itself pinned and bootstrapped into .tools/.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: run test install install-dev browser lint format migrate demo messages clean help
+
+help:
+	@echo "make run    - install, migrate SQLite, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - install test dependencies and run the whole suite (pytest)"
+	@echo "make lint   - ruff check + format check"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+install: $(UV)
+	$(UV) sync --frozen --no-dev --quiet
+
+install-dev: $(UV)
+	$(UV) sync --frozen --quiet
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+run: demo
+	@echo "NSS portal on http://$(HOST):$(PORT)/  (customer: demo-customer / demo-customer-pass)"
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: browser tests will not run"; \
+	  else echo "chromium is not installed (apt-get install chromium): browser tests will not run"; fi; \
+	fi
+
+test: install-dev browser
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install-dev
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var

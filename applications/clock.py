@@ -1,0 +1,22 @@
+"""The one place that says what time it is, in Japan time.
+
+Everything that depends on "today" (the start-date window, the answer-due date, UTB hours) asks these functions,
+so that tests can stand at any instant by freezing the clock (time-machine).
+"""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def now() -> datetime.datetime:
+    """The current instant as an aware datetime in Japan time."""
+    return timezone.now().astimezone(JST)
+
+
+def today() -> datetime.date:
+    """Today's date in Japan, whatever the server's own time zone."""
+    return now().date()

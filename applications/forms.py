@@ -1,0 +1,130 @@
+"""Forms of the filing screens: parsing and field messages. They call the pure rules; they save nothing."""
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from . import clock, rules
+from .exceptions import ApplicationError
+from .models import Contract, ProcessingMethod
+
+PHONE_VALIDATOR = RegexValidator(
+    r"^\+?[0-9][0-9\-]{8,18}[0-9]$",
+    _("電話番号は半角数字とハイフンで入力してください（例：03-1234-5678）。"),
+)
+
+
+class PhoneField(forms.CharField):
+    """Normalised (full-width digits, hyphen look-alikes) before it is validated."""
+
+    default_validators = [PHONE_VALIDATOR]
+
+    def to_python(self, value):
+        return rules.normalise_phone(super().to_python(value))
+
+
+def _add_rule_error(form: forms.Form, error: ApplicationError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+class ApplicantForm(forms.Form):
+    """申込担当者入力画面 (screen 4)."""
+
+    name = forms.CharField(label=_("氏名"), max_length=100)
+    department = forms.CharField(label=_("部署"), max_length=100, required=False)
+    phone = PhoneField(label=_("電話番号"), max_length=30)
+    email = forms.EmailField(
+        label=_("メールアドレス"),
+        max_length=254,
+        error_messages={"invalid": _("メールアドレスの形式が正しくありません（例：taro@example.co.jp）。")},
+    )
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class AddIdsForm(forms.Form):
+    """追加登録画面 (screen 5): the desired start date and one ID to add.
+
+    `action` tells which button was pressed: "add" (設定する) needs every field; "proceed" (申込内容確認へ進む)
+    needs the date only, and refuses an ID typed but not yet set, so that nothing typed is silently lost.
+    """
+
+    ADD = "add"
+    PROCEED = "proceed"
+
+    desired_start_date = forms.DateField(
+        label=_("利用開始希望日"),
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+        error_messages={"invalid": _("利用開始希望日は年-月-日（例：2026-12-01）の形で入力してください。")},
+    )
+    processing_method = forms.ModelChoiceField(
+        label=_("処理方式"), queryset=ProcessingMethod.objects.none(), required=False, empty_label=_("選択してください")
+    )
+    desired_identifier = forms.CharField(
+        label=_("希望識別番号"),
+        max_length=10,
+        required=False,
+        help_text=_("英大文字・数字3文字（任意）。空欄の場合はNACCSセンターが払い出します。"),
+    )
+    broker_name = forms.CharField(label=_("通関士氏名"), max_length=60, required=False)
+
+    def __init__(self, *args, contract: Contract, application, action: str = ADD, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.contract = contract
+        self.application = application
+        self.action = action
+        self.fields["processing_method"].queryset = contract.processing_methods.all()
+        today = clock.today()
+        date_widget = self.fields["desired_start_date"].widget
+        date_widget.attrs.update(
+            min=rules.earliest_start_date(today).isoformat(), max=rules.latest_start_date(today).isoformat()
+        )
+        self.fields["desired_identifier"].widget.attrs.update(autocomplete="off", size=5)
+
+    def clean_desired_identifier(self):
+        return rules.normalise_identifier(self.cleaned_data.get("desired_identifier", ""))
+
+    def clean_broker_name(self):
+        return rules.normalise_broker_name(self.cleaned_data.get("broker_name", ""))
+
+    def has_item_input(self) -> bool:
+        data = self.cleaned_data
+        return bool(data.get("processing_method") or data.get("desired_identifier") or data.get("broker_name"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            rules.check_desired_start_date(cleaned.get("desired_start_date"), today=clock.today())
+        except ApplicationError as error:
+            _add_rule_error(self, error)
+        if self.action == self.PROCEED:
+            if self.has_item_input():
+                self.add_error(
+                    None,
+                    _("入力中の通関士IDがあります。「設定する」ボタンで申込情報に追加するか、入力を消してください。"),
+                )
+            return cleaned
+        method = cleaned.get("processing_method")
+        checks = (
+            lambda: rules.check_processing_method(self.contract, method),
+            lambda: rules.check_desired_identifier(self.contract, self.application, cleaned["desired_identifier"]),
+            lambda: rules.check_broker_name(self.application, method, cleaned["broker_name"]),
+        )
+        for check in checks:
+            try:
+                check()
+            except ApplicationError as error:
+                _add_rule_error(self, error)
+        return cleaned

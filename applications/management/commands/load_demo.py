@@ -1,0 +1,79 @@
+"""Demo data for `make run` (idempotent: running it twice leaves the same data).
+
+Office 1ANAC (デモ通関株式会社 東京事業所) with インタラクティブ and netNACCS and the IDs 1ANACA0A, 1ANACY27, 1ANACG01;
+the customer demo-customer / demo-customer-pass. A second office 2BDEF (第二通関株式会社) with its own customer, so
+that tenancy can be tried by hand. These passwords are for the local demo only and printed in the README.
+"""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from applications.models import Contract, NaccsUserId, ProcessingMethod, User
+
+OFFICES = [
+    {
+        "user_code": "1ANAC",
+        "company_name": "デモ通関株式会社",
+        "office_name": "東京事業所",
+        "department": "通関部",
+        "address": "東京都港区港南一丁目1番1号",
+        "methods": ["interactive", "netnaccs"],
+        "ids": [("A0A", "interactive", True), ("Y27", "netnaccs", True), ("G01", "interactive", False)],
+        "customer": ("demo-customer", "demo-customer-pass", "山田 花子", "通関部", "03-1234-5678", "demo-customer@example.com"),
+    },
+    {
+        "user_code": "2BDEF",
+        "company_name": "第二通関株式会社",
+        "office_name": "大阪事業所",
+        "department": "業務部",
+        "address": "大阪府大阪市港区築港一丁目1番1号",
+        "methods": ["interactive"],
+        "ids": [("B01", "interactive", True)],
+        "customer": ("demo-customer-2", "demo-customer-2-pass", "大阪 次郎", "業務部", "06-1234-5678", "demo-customer-2@example.com"),
+    },
+]
+
+DEMO_ID_START = datetime.date(2026, 4, 1)
+
+
+class Command(BaseCommand):
+    help = "Load the demo offices, contracts, IDs and customer accounts (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        methods = {m.code: m for m in ProcessingMethod.objects.all()}
+        for office in OFFICES:
+            contract, _ = Contract.objects.update_or_create(
+                user_code=office["user_code"],
+                defaults={key: office[key] for key in ("company_name", "office_name", "department", "address")},
+            )
+            contract.processing_methods.set([methods[code] for code in office["methods"]])
+            for identifier, method, is_broker in office["ids"]:
+                NaccsUserId.objects.update_or_create(
+                    contract=contract,
+                    identifier=identifier,
+                    defaults={
+                        "processing_method": methods[method],
+                        "is_customs_broker": is_broker,
+                        "start_date": DEMO_ID_START,
+                    },
+                )
+            username, password, full_name, department, phone, email = office["customer"]
+            user, _ = User.objects.update_or_create(
+                username=username,
+                defaults={
+                    "contract": contract,
+                    "full_name": full_name,
+                    "department": department,
+                    "phone": phone,
+                    "email": email,
+                    "is_staff": False,
+                    "is_superuser": False,
+                },
+            )
+            if not user.check_password(password):
+                user.set_password(password)
+                user.save(update_fields=["password"])
+        self.stdout.write(self.style.SUCCESS("demo data loaded: 1ANAC demo-customer, 2BDEF demo-customer-2"))

@@ -1,0 +1,238 @@
+"""Contracts, the accounts of their offices, issued 利用者IDs and applications (SPEC §2).
+
+Tables and constraints only; every change of state goes through applications/services.py.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class ProcessingMethod(models.Model):
+    """処理方式. A table, not a fixed choice, so that メール処理方式, ebMS… can be added as data."""
+
+    code = models.SlugField(_("コード"), max_length=30, unique=True)
+    name = models.CharField(_("処理方式"), max_length=60)
+    sort_order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("処理方式")
+        verbose_name_plural = _("処理方式")
+
+    def __str__(self):
+        return self.name
+
+
+class Contract(models.Model):
+    """契約: one NACCS contract of one office, identified by its 利用者コード."""
+
+    user_code = models.CharField(_("利用者コード"), max_length=5, unique=True)
+    company_name = models.CharField(_("会社名"), max_length=100)
+    office_name = models.CharField(_("事業所名"), max_length=100)
+    department = models.CharField(_("部署"), max_length=100, blank=True)
+    address = models.CharField(_("所在地"), max_length=200, blank=True)
+    processing_methods = models.ManyToManyField(ProcessingMethod, verbose_name=_("処理方式"), related_name="contracts")
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_code"]
+        verbose_name = _("契約")
+        verbose_name_plural = _("契約")
+        constraints = [
+            models.CheckConstraint(condition=Q(user_code__regex=r"^[A-Z0-9]{5}$"), name="contract_user_code_shape"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_code} {self.company_name} {self.office_name}"
+
+
+class User(AbstractUser):
+    """An account of the portal.
+
+    A customer account belongs to exactly one contract (its office); a NACCS centre staff account belongs to none.
+    The database refuses an account that is both (SPEC §4: staff are never customers).
+    """
+
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("契約"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    full_name = models.CharField(_("氏名"), max_length=100, blank=True)
+    department = models.CharField(_("部署"), max_length=100, blank=True)
+    phone = models.CharField(_("電話番号"), max_length=30, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contract__isnull=True) | (Q(is_staff=False) & Q(is_superuser=False)),
+                name="user_customer_is_not_staff",
+            ),
+        ]
+
+    @property
+    def is_customer(self) -> bool:
+        return self.contract_id is not None and not self.is_staff
+
+
+class NaccsUserId(models.Model):
+    """利用者ID: 利用者コード + 識別番号, issued to a contract. A 通関士ID has `is_customs_broker` set."""
+
+    contract = models.ForeignKey(Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="naccs_user_ids")
+    identifier = models.CharField(_("識別番号"), max_length=3)
+    processing_method = models.ForeignKey(ProcessingMethod, verbose_name=_("処理方式"), on_delete=models.PROTECT)
+    is_customs_broker = models.BooleanField(_("通関士ID"), default=False)
+    start_date = models.DateField(_("利用開始日"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("廃止日時"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        "Application",
+        verbose_name=_("払出し元の申込"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_ids",
+    )
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "identifier"]
+        verbose_name = _("利用者ID")
+        verbose_name_plural = _("利用者ID")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "identifier"], name="naccs_user_id_unique_in_contract"),
+            models.CheckConstraint(condition=Q(identifier__regex=r"^[A-Z0-9]{3}$"), name="naccs_user_id_identifier_shape"),
+        ]
+
+    def __str__(self):
+        return self.naccs_user_id
+
+    @property
+    def naccs_user_id(self) -> str:
+        return f"{self.contract.user_code}{self.identifier}"
+
+
+class ApplicationKind(models.TextChoices):
+    """利用申込の種類. Only 通関士IDの追加 is built now; 新規, 変更, 解約… are further members."""
+
+    ADD_CUSTOMS_BROKER_IDS = "add_customs_broker_ids", _("通関士IDの追加")
+
+
+class ApplicationStatus(models.TextChoices):
+    """SPEC §4. Transitions between them are data in applications/workflow.py."""
+
+    DRAFT = "draft", _("作成中")
+    SUBMITTED = "submitted", _("受付")
+    UNDER_REVIEW = "under_review", _("内容確認中")
+    APPROVED = "approved", _("審査終了")
+    REJECTED = "rejected", _("不受理")
+    WITHDRAWN = "withdrawn", _("取下げ")
+
+
+class Application(models.Model):
+    """利用申込: one filing by an office. A draft (作成中) lives here too, so it survives logout."""
+
+    contract = models.ForeignKey(Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="applications")
+    kind = models.CharField(
+        _("申込種別"), max_length=40, choices=ApplicationKind.choices, default=ApplicationKind.ADD_CUSTOMS_BROKER_IDS
+    )
+    status = models.CharField(
+        _("状態"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
+    )
+    reception_number = models.CharField(_("申込受付番号"), max_length=8, unique=True, null=True, blank=True)
+    # 申込担当者 (applicant contact): receipt and confirmation e-mails go to applicant_email.
+    applicant_name = models.CharField(_("氏名"), max_length=100, blank=True)
+    applicant_department = models.CharField(_("部署"), max_length=100, blank=True)
+    applicant_phone = models.CharField(_("電話番号"), max_length=30, blank=True)
+    applicant_email = models.EmailField(_("メールアドレス"), blank=True)
+    desired_start_date = models.DateField(_("利用開始希望日"), null=True, blank=True)
+    start_date = models.DateField(_("利用開始日"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        "User", verbose_name=_("作成者"), on_delete=models.PROTECT, related_name="applications_created"
+    )
+    created_at = models.DateTimeField(_("作成日時"), db_default=Now())
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    submitted_at = models.DateTimeField(_("申込日時"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("利用申込")
+        verbose_name_plural = _("利用申込")
+        constraints = [
+            # One draft per account and kind: "通関士IDを追加する" resumes it instead of starting another.
+            models.UniqueConstraint(
+                fields=["created_by", "kind"],
+                condition=Q(status="draft"),
+                name="application_one_draft_per_user_and_kind",
+            ),
+            # A draft has no reception number; everything past it has one, and a submission time.
+            models.CheckConstraint(
+                condition=(Q(status="draft") & Q(reception_number__isnull=True) & Q(submitted_at__isnull=True))
+                | (~Q(status="draft") & Q(reception_number__isnull=False) & Q(submitted_at__isnull=False)),
+                name="application_reception_number_iff_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(reception_number__isnull=True) | Q(reception_number__regex=r"^[0-9]{7}[A-Z]$"),
+                name="application_reception_number_shape",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["contract", "status", "-submitted_at"], name="application_contract_list"),
+        ]
+
+    def __str__(self):
+        return self.reception_number or f"draft #{self.pk}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ApplicationStatus.DRAFT
+
+
+class ApplicationItem(models.Model):
+    """申込情報の1行: one 利用者ID asked for in an application."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("利用申込"), on_delete=models.CASCADE, related_name="items"
+    )
+    processing_method = models.ForeignKey(ProcessingMethod, verbose_name=_("処理方式"), on_delete=models.PROTECT)
+    desired_identifier = models.CharField(_("希望識別番号"), max_length=3, blank=True)
+    broker_name = models.CharField(_("通関士氏名"), max_length=60)
+    created_at = models.DateTimeField(_("作成日時"), db_default=Now())
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("申込ID")
+        verbose_name_plural = _("申込ID")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "desired_identifier"],
+                condition=~Q(desired_identifier=""),
+                name="application_item_identifier_once",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "processing_method", "broker_name"],
+                name="application_item_broker_once_per_method",
+            ),
+            models.CheckConstraint(
+                condition=Q(desired_identifier="") | Q(desired_identifier__regex=r"^[A-Z0-9]{3}$"),
+                name="application_item_identifier_shape",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.processing_method} {self.desired_identifier or '—'} {self.broker_name}"
+
+
+class ReceptionNumberAllocation(models.Model):
+    """Each row is one 申込受付番号 handed out; see applications/reception_numbers.py for why a table."""
+
+    allocated_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        verbose_name = _("申込受付番号の払出し")

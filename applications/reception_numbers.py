@@ -1,0 +1,45 @@
+"""申込受付番号 (reception number): 7 digits and a check letter, e.g. ``1751795B`` as in the guide.
+
+The digits are ``1000000 + n`` where ``n`` is the id of a row in ReceptionNumberAllocation: the database hands out
+each id once (PostgreSQL identity / SQLite AUTOINCREMENT), so two submissions never share a number and a number
+is never reused, even after a rollback (a rolled-back id is a gap, not a repeat). That leaves 8,999,999 numbers.
+
+Check letter (so that a mistyped number is caught before it is looked up):
+
+    weights  8 7 6 5 4 3 2  for the 7 digits, left to right
+    s        = Σ digit × weight
+    letter   = CHECK_ALPHABET[s mod 23]
+
+CHECK_ALPHABET is A–Z without I, O (confusable with 1, 0) and Z (confusable with 2): 23 letters. Because 23 is
+prime and every weight and every difference of two weights is between 1 and 22, the letter changes whenever one
+digit is mistyped or two adjacent digits are swapped.
+"""
+
+import re
+
+CHECK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXY"
+WEIGHTS = (8, 7, 6, 5, 4, 3, 2)
+FIRST_NUMBER = 1_000_000
+LAST_NUMBER = 9_999_999
+RECEPTION_NUMBER_RE = re.compile(r"^[0-9]{7}[A-Z]$")
+
+
+def check_letter(digits: str) -> str:
+    if len(digits) != 7 or not digits.isascii() or not digits.isdigit():
+        raise ValueError("a reception number has exactly 7 digits")
+    total = sum(int(digit) * weight for digit, weight in zip(digits, WEIGHTS, strict=True))
+    return CHECK_ALPHABET[total % len(CHECK_ALPHABET)]
+
+
+def reception_number_from_sequence(sequence_value: int) -> str:
+    number = FIRST_NUMBER + sequence_value
+    if not FIRST_NUMBER < number <= LAST_NUMBER:
+        raise OverflowError("the reception number range is exhausted")
+    digits = f"{number:07d}"
+    return digits + check_letter(digits)
+
+
+def is_valid_reception_number(value: str) -> bool:
+    """Shape and check letter; used by searches to refuse a mistyped number early."""
+    value = (value or "").strip().upper()
+    return bool(RECEPTION_NUMBER_RE.fullmatch(value)) and check_letter(value[:7]) == value[7]

@@ -1,0 +1,165 @@
+"""Every action that changes an application (SPEC §3). One function per business action, each in its own
+transaction, locking the application row before it checks anything."""
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from notifications.services import email_application_received_queue
+
+from . import clock, rules, workflow
+from .exceptions import ApplicationError
+from .models import (
+    Application,
+    ApplicationItem,
+    ApplicationKind,
+    ApplicationStatus,
+    ProcessingMethod,
+    ReceptionNumberAllocation,
+    User,
+)
+from .reception_numbers import reception_number_from_sequence
+
+
+def _locked_draft(application_id: int) -> Application:
+    """The draft, locked for this transaction; a submitted one can no longer be edited."""
+    application = Application.objects.select_for_update().select_related("contract").get(pk=application_id)
+    if application.status != ApplicationStatus.DRAFT:
+        raise workflow.IllegalTransition(
+            _("この申込は既に登録されています（申込受付番号 %(number)s）。") % {"number": application.reception_number},
+            code="already_submitted",
+        )
+    return application
+
+
+def application_draft_start(*, user: User, kind: str = ApplicationKind.ADD_CUSTOMS_BROKER_IDS) -> Application:
+    """Resume the account's draft of this kind, or start one prefilled from the account (申込担当者)."""
+    if not user.is_customer:
+        raise ApplicationError(_("お客様のアカウントでログインしてください。"), code="not_customer")
+    existing = Application.objects.filter(created_by=user, kind=kind, status=ApplicationStatus.DRAFT).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            return Application.objects.create(
+                contract=user.contract,
+                kind=kind,
+                created_by=user,
+                applicant_name=user.full_name or user.get_full_name(),
+                applicant_department=user.department,
+                applicant_phone=user.phone,
+                applicant_email=user.email,
+            )
+    except IntegrityError:
+        # Two tabs started at once: the unique "one draft per account and kind" constraint kept one.
+        return Application.objects.get(created_by=user, kind=kind, status=ApplicationStatus.DRAFT)
+
+
+@transaction.atomic
+def application_applicant_set(*, application: Application, name: str, department: str, phone: str, email: str) -> Application:
+    """申込担当者 (screen 4)."""
+    draft = _locked_draft(application.pk)
+    draft.applicant_name = name
+    draft.applicant_department = department
+    draft.applicant_phone = phone
+    draft.applicant_email = email
+    draft.save(update_fields=["applicant_name", "applicant_department", "applicant_phone", "applicant_email", "updated_at"])
+    return draft
+
+
+@transaction.atomic
+def application_item_add(
+    *,
+    application: Application,
+    desired_start_date: datetime.date,
+    processing_method: ProcessingMethod,
+    desired_identifier: str,
+    broker_name: str,
+) -> ApplicationItem:
+    """設定する (screen 5): keep the desired start date and add one ID to 申込情報."""
+    draft = _locked_draft(application.pk)
+    identifier = rules.normalise_identifier(desired_identifier)
+    name = rules.normalise_broker_name(broker_name)
+    rules.check_desired_start_date(desired_start_date, today=clock.today())
+    rules.check_processing_method(draft.contract, processing_method)
+    rules.check_desired_identifier(draft.contract, draft, identifier)
+    rules.check_broker_name(draft, processing_method, name)
+    rules.check_item_count(draft.items.count(), adding=True)
+    draft.desired_start_date = desired_start_date
+    draft.save(update_fields=["desired_start_date", "updated_at"])
+    return ApplicationItem.objects.create(
+        application=draft, processing_method=processing_method, desired_identifier=identifier, broker_name=name
+    )
+
+
+@transaction.atomic
+def application_item_remove(*, application: Application, item_id: int) -> None:
+    """Remove one ID from 申込情報 (screen 5). An id that is not this draft's is a no-op, never another's row."""
+    draft = _locked_draft(application.pk)
+    ApplicationItem.objects.filter(application=draft, pk=item_id).delete()
+
+
+@transaction.atomic
+def application_desired_start_date_set(*, application: Application, desired_start_date: datetime.date) -> Application:
+    """申込内容確認へ進む (screen 5): the date is valid and at least one ID is set."""
+    draft = _locked_draft(application.pk)
+    rules.check_desired_start_date(desired_start_date, today=clock.today())
+    rules.check_item_count(draft.items.count(), adding=False)
+    draft.desired_start_date = desired_start_date
+    draft.save(update_fields=["desired_start_date", "updated_at"])
+    return draft
+
+
+def _allocate_reception_number() -> str:
+    allocation = ReceptionNumberAllocation.objects.create()
+    return reception_number_from_sequence(allocation.pk)
+
+
+def application_submit(*, application: Application) -> Application:
+    """申込内容を登録する (screen 6).
+
+    In one transaction: lock the draft, check every rule again as of now (the draft may be days old), allocate the
+    reception number, set 受付 and queue the receipt e-mail. A second submission of the same draft (double click,
+    two tabs, a replayed POST) finds it no longer a draft and files nothing: the caller shows the first result.
+    """
+    with transaction.atomic():
+        draft = _locked_draft(application.pk)
+        _check_complete(draft)
+        workflow.transition(draft, ApplicationStatus.SUBMITTED)
+        draft.reception_number = _allocate_reception_number()
+        draft.submitted_at = clock.now()
+        draft.save(update_fields=["status", "reception_number", "submitted_at", "updated_at"])
+        items = list(draft.items.select_related("processing_method"))
+        email_application_received_queue(
+            to=draft.applicant_email,
+            context={
+                "reception_number": draft.reception_number,
+                "company_name": draft.contract.company_name,
+                "office_name": draft.contract.office_name,
+                "applicant_department": draft.applicant_department,
+                "applicant_name": draft.applicant_name,
+                "desired_start_date": rules.format_date_ja(draft.desired_start_date),
+                "items": [
+                    {
+                        "processing_method": item.processing_method.name,
+                        "desired_identifier": item.desired_identifier,
+                        "broker_name": item.broker_name,
+                    }
+                    for item in items
+                ],
+            },
+        )
+    return draft
+
+
+def _check_complete(draft: Application) -> None:
+    if not (draft.applicant_name and draft.applicant_email and draft.applicant_phone):
+        raise ApplicationError(_("申込担当者の氏名・電話番号・メールアドレスを入力してください。"), code="applicant_missing")
+    rules.check_desired_start_date(draft.desired_start_date, today=clock.today())
+    items = list(draft.items.select_related("processing_method"))
+    rules.check_item_count(len(items), adding=False)
+    for item in items:
+        rules.check_processing_method(draft.contract, item.processing_method)
+        if item.desired_identifier:
+            rules.check_identifier_free_in_contract(draft.contract, item.desired_identifier)

@@ -1,0 +1,157 @@
+"""The customer's filing screens (SPEC §3, screens 4–9). Thin: authorise, parse, call one service, redirect."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .exceptions import ApplicationError
+from .forms import AddIdsForm, ApplicantForm
+from .models import Application, ApplicationStatus
+from .permissions import customer_required
+
+
+def _draft_or_redirect(request, pk):
+    """The office's application `pk` while it is a draft; once submitted, every draft screen leads to its
+    completion screen (back button, second tab). Another office's application is a 404."""
+    application = get_object_or_404(
+        Application.objects.select_related("contract"), pk=pk, contract_id=request.user.contract_id
+    )
+    if application.status != ApplicationStatus.DRAFT:
+        return None, redirect("applications:complete", pk=application.pk)
+    return application, None
+
+
+@require_POST
+@customer_required
+def start(request):
+    """通関士IDを追加する (screen 3): resume this account's draft or start a new one."""
+    application = services.application_draft_start(user=request.user)
+    return redirect("applications:applicant", pk=application.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def applicant(request, pk):
+    """申込担当者入力画面 (screen 4)."""
+    application, done = _draft_or_redirect(request, pk)
+    if done:
+        return done
+    initial = {
+        "name": application.applicant_name,
+        "department": application.applicant_department,
+        "phone": application.applicant_phone,
+        "email": application.applicant_email,
+    }
+    form = ApplicantForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.application_applicant_set(application=application, **form.cleaned_data)
+        return redirect("applications:add-ids", pk=application.pk)
+    return render(request, "applications/applicant.html", {"application": application, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def add_ids(request, pk):
+    """追加登録画面 (screen 5): 設定する adds one ID, 削除 removes one, 申込内容確認へ進む goes on.
+
+    Whatever the button, what the customer typed is shown again: the set IDs and the date live on the server,
+    the fields not yet set come back from the POST.
+    """
+    application, done = _draft_or_redirect(request, pk)
+    if done:
+        return done
+    contract = selectors.contract_for_display(contract_id=application.contract_id)
+    form_kwargs = {"contract": contract, "application": application}
+    if request.method == "GET":
+        form = AddIdsForm(initial={"desired_start_date": application.desired_start_date}, **form_kwargs)
+    elif "remove" in request.POST:
+        try:
+            item_id = int(request.POST["remove"])
+        except ValueError:
+            item_id = 0
+        services.application_item_remove(application=application, item_id=item_id)
+        form = AddIdsForm(initial=request.POST.dict(), **form_kwargs)
+    else:
+        action = AddIdsForm.PROCEED if "proceed" in request.POST else AddIdsForm.ADD
+        form = AddIdsForm(request.POST, action=action, **form_kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == AddIdsForm.PROCEED:
+                    services.application_desired_start_date_set(
+                        application=application, desired_start_date=data["desired_start_date"]
+                    )
+                    return redirect("applications:confirm", pk=application.pk)
+                services.application_item_add(
+                    application=application,
+                    desired_start_date=data["desired_start_date"],
+                    processing_method=data["processing_method"],
+                    desired_identifier=data["desired_identifier"],
+                    broker_name=data["broker_name"],
+                )
+                return redirect(reverse("applications:add-ids", kwargs={"pk": application.pk}) + "#application-info")
+            except ApplicationError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+    context = {
+        "application": application,
+        "contract": contract,
+        "form": form,
+        "items": selectors.application_items(application=application),
+    }
+    return render(request, "applications/add_ids.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def confirm(request, pk):
+    """申込内容確認画面 (screen 6): 申込内容を登録する files it; a second POST of the same draft files nothing."""
+    application, done = _draft_or_redirect(request, pk)
+    if done:
+        if request.method == "POST":
+            messages.info(request, "この申込は既に登録されています。")
+        return done
+    error = None
+    if request.method == "POST":
+        try:
+            submitted = services.application_submit(application=application)
+        except ApplicationError as exc:
+            if exc.code == "already_submitted":
+                messages.info(request, exc.message)
+                return redirect("applications:complete", pk=application.pk)
+            error = exc.message
+        else:
+            return redirect("applications:complete", pk=submitted.pk)
+    context = {
+        "application": application,
+        "contract": selectors.contract_for_display(contract_id=application.contract_id),
+        "items": selectors.application_items(application=application),
+        "error": error,
+    }
+    return render(request, "applications/confirm.html", context, status=400 if error else 200)
+
+
+@require_GET
+@customer_required
+def complete(request, pk):
+    """利用申込完了画面 (screen 7)."""
+    application = selectors.application_get(user=request.user, application_id=pk)
+    return render(request, "applications/complete.html", {"application": application})
+
+
+@require_GET
+@customer_required
+def application_list(request):
+    """申込状況一覧 (screen 8)."""
+    page = Paginator(selectors.application_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "applications/application_list.html", {"page": page})
+
+
+@require_GET
+@customer_required
+def application_detail(request, pk):
+    """申込詳細 (screen 9): what was asked and where it stands."""
+    application = selectors.application_get(user=request.user, application_id=pk)
+    return render(request, "applications/application_detail.html", {"application": application})

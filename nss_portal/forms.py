@@ -1,0 +1,17 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    """ログイン画面 (screen 1): ユーザーID and パスワード."""
+
+    username = forms.CharField(label=_("ユーザーID"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+    password = forms.CharField(
+        label=_("パスワード"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    error_messages = {
+        "invalid_login": _("ユーザーIDまたはパスワードが正しくありません。"),
+        "inactive": _("このアカウントは利用できません。"),
+    }

@@ -1,0 +1,14 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("menu/", views.menu, name="menu"),
+    path("customs-broker-ids/guidance/", views.guidance, name="guidance"),
+    path("applications/", include("applications.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

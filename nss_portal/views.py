@@ -1,0 +1,39 @@
+"""The portal shell: login, menu (screen 2) and the 通関士ID guidance (screen 3)."""
+
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from applications import selectors
+from applications.permissions import customer_required
+
+from .forms import LoginForm
+
+
+class LoginView(auth_views.LoginView):
+    """ログイン画面 (screen 1). `next` is honoured (the confirmation e-mail's link lands on 詳細)."""
+
+    template_name = "nss_portal/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@require_GET
+def home(request):
+    return redirect("menu")
+
+
+@require_GET
+@customer_required
+def menu(request):
+    """メニュー画面 (screen 2)."""
+    contract = selectors.contract_for_display(contract_id=request.user.contract_id)
+    draft = selectors.application_draft_of(user=request.user)
+    return render(request, "nss_portal/menu.html", {"contract": contract, "draft": draft})
+
+
+@require_GET
+@customer_required
+def guidance(request):
+    """通関士IDガイダンス画面 (screen 3)."""
+    return render(request, "nss_portal/guidance.html")

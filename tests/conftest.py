@@ -1,0 +1,54 @@
+"""Shared fixtures. Services the suite needs (PostgreSQL, Redis, Chromium) are checked here: locally a test that
+needs a missing one is skipped with the reason; in CI (CI=true) it fails instead, so CI can never pass by skipping."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import ContractFactory, CustomerFactory
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _missing(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgres():
+    if connection.vendor != "postgresql":
+        _missing("this test needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
+def require_redis():
+    if not settings.REDIS_URL:
+        _missing("this test needs Redis: set REDIS_URL=redis://…")
+
+
+@pytest.fixture(autouse=True)
+def _services_in_ci(request):
+    """In CI every run must be against the real PostgreSQL and Redis, not the embedded defaults."""
+    if IN_CI and "django_db_setup" in request.fixturenames:
+        if connection.vendor != "postgresql":
+            pytest.fail("CI=true but DATABASE_URL does not point at PostgreSQL", pytrace=False)
+
+
+@pytest.fixture
+def contract(db):
+    return ContractFactory()
+
+
+@pytest.fixture
+def customer(contract):
+    return CustomerFactory(contract=contract)
+
+
+@pytest.fixture
+def customer_client(client, customer):
+    client.force_login(customer)
+    return client

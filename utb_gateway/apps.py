@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class UtbGatewayConfig(AppConfig):
+    name = "utb_gateway"
