@@ -1,6 +1,7 @@
 """Model factories for every test module (factory_boy)."""
 
 import datetime
+import importlib
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -20,8 +21,18 @@ PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = make_password(PASSWORD)
 
 
+REFERENCE_METHODS = importlib.import_module("applications.migrations.0002_processing_methods").METHODS
+
+
+def ensure_processing_methods() -> None:
+    """The processing methods are reference data loaded by migration 0002; a transactional test's flush removes
+    them, so factories put them back when they are missing."""
+    for code, name, order in REFERENCE_METHODS:
+        ProcessingMethod.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
+
+
 def method(code: str) -> ProcessingMethod:
-    """The processing methods are reference data loaded by migration 0002."""
+    ensure_processing_methods()
     return ProcessingMethod.objects.get(code=code)
 
 
@@ -39,6 +50,7 @@ class ContractFactory(factory.django.DjangoModelFactory):
     def methods(self, create, extracted, **kwargs):
         codes = extracted if extracted is not None else ["interactive", "netnaccs"]
         if create:
+            ensure_processing_methods()
             self.processing_methods.set(ProcessingMethod.objects.filter(code__in=codes))
 
 
