@@ -40,11 +40,12 @@ run: demo
 	@echo "NSS portal on http://$(HOST):$(PORT)/  (customer: demo-customer / demo-customer-pass)"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
-# Debian's chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads a browser).
+# Debian's chromium (and a Japanese font for readable screenshots) for the browser tests: Playwright drives
+# /usr/bin/chromium and never downloads a browser of its own.
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null) \
 	      || echo "could not install chromium: browser tests will not run"; \
 	  else echo "chromium is not installed (apt-get install chromium): browser tests will not run"; fi; \
 	fi

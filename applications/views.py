@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import selectors, services
@@ -111,7 +112,7 @@ def confirm(request, pk):
     application, done = _draft_or_redirect(request, pk)
     if done:
         if request.method == "POST":
-            messages.info(request, "この申込は既に登録されています。")
+            messages.info(request, _("この申込は既に登録されています。"))
         return done
     error = None
     if request.method == "POST":
@@ -130,7 +131,7 @@ def confirm(request, pk):
         "items": selectors.application_items(application=application),
         "error": error,
     }
-    return render(request, "applications/confirm.html", context, status=400 if error else 200)
+    return render(request, "applications/confirm.html", context)
 
 
 @require_GET
