@@ -13,7 +13,7 @@ PORT ?= 8000
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install install-dev browser lint format migrate demo messages clean help
+.PHONY: run test install install-dev browser gettext lint format migrate demo messages clean help
 
 help:
 	@echo "make run    - install, migrate SQLite, load demo data, serve on http://$(HOST):$(PORT)"
@@ -50,7 +50,16 @@ browser:
 	  else echo "chromium is not installed (apt-get install chromium): browser tests will not run"; fi; \
 	fi
 
-test: install-dev browser
+# GNU gettext: the i18n tests rebuild the catalogue (makemessages/compilemessages) to prove it is complete.
+gettext:
+	@if ! command -v msgfmt >/dev/null || ! command -v xgettext >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null) \
+	      || echo "could not install gettext: the catalogue tests will fail"; \
+	  else echo "gettext is not installed (apt-get install gettext)"; fi; \
+	fi
+
+test: install-dev browser gettext
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -62,7 +71,7 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 messages: install-dev
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=var
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=.tools --ignore=var --ignore=tests --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools
 
 clean:

@@ -8,7 +8,9 @@ from .models import Application, ApplicationItem, Contract, NaccsUserId, Process
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "full_name", "contract", "is_staff", "is_active")
     list_filter = ("is_staff", "is_active", "contract")
-    fieldsets = BaseUserAdmin.fieldsets + (("NSS", {"fields": ("contract", "full_name", "department", "phone")}),)
+    fieldsets = BaseUserAdmin.fieldsets + (
+        ("NSS", {"fields": ("contract", "full_name", "department", "phone")}),
+    )
 
 
 @admin.register(ProcessingMethod)

@@ -14,7 +14,6 @@ import holidays
 from django.conf import settings
 
 
-
 @lru_cache(maxsize=64)
 def _japanese_holidays(year: int) -> holidays.HolidayBase:
     return holidays.country_holidays("JP", years=year, language="ja")

@@ -43,7 +43,6 @@ class ApplicantForm(forms.Form):
         return " ".join(self.cleaned_data["name"].split())
 
 
-
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -68,7 +67,10 @@ class AddIdsForm(forms.Form):
         error_messages={"invalid": _("利用開始希望日は年-月-日（例：2026-12-01）の形で入力してください。")},
     )
     processing_method = forms.ModelChoiceField(
-        label=_("処理方式"), queryset=ProcessingMethod.objects.none(), required=False, empty_label=_("選択してください")
+        label=_("処理方式"),
+        queryset=ProcessingMethod.objects.none(),
+        required=False,
+        empty_label=_("選択してください"),
     )
     desired_identifier = forms.CharField(
         label=_("希望識別番号"),
@@ -99,7 +101,9 @@ class AddIdsForm(forms.Form):
 
     def has_item_input(self) -> bool:
         data = self.cleaned_data
-        return bool(data.get("processing_method") or data.get("desired_identifier") or data.get("broker_name"))
+        return bool(
+            data.get("processing_method") or data.get("desired_identifier") or data.get("broker_name")
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -113,13 +117,17 @@ class AddIdsForm(forms.Form):
             if self.has_item_input():
                 self.add_error(
                     None,
-                    _("入力中の通関士IDがあります。「設定する」ボタンで申込情報に追加するか、入力を消してください。"),
+                    _(
+                        "入力中の通関士IDがあります。「設定する」ボタンで申込情報に追加するか、入力を消してください。"
+                    ),
                 )
             return cleaned
         method = cleaned.get("processing_method")
         checks = (
             lambda: rules.check_processing_method(self.contract, method),
-            lambda: rules.check_desired_identifier(self.contract, self.application, cleaned["desired_identifier"]),
+            lambda: rules.check_desired_identifier(
+                self.contract, self.application, cleaned["desired_identifier"]
+            ),
             lambda: rules.check_broker_name(self.application, method, cleaned["broker_name"]),
         )
         for check in checks:

@@ -34,7 +34,9 @@ class Contract(models.Model):
     office_name = models.CharField(_("事業所名"), max_length=100)
     department = models.CharField(_("部署"), max_length=100, blank=True)
     address = models.CharField(_("所在地"), max_length=200, blank=True)
-    processing_methods = models.ManyToManyField(ProcessingMethod, verbose_name=_("処理方式"), related_name="contracts")
+    processing_methods = models.ManyToManyField(
+        ProcessingMethod, verbose_name=_("処理方式"), related_name="contracts"
+    )
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
     class Meta:
@@ -42,7 +44,9 @@ class Contract(models.Model):
         verbose_name = _("契約")
         verbose_name_plural = _("契約")
         constraints = [
-            models.CheckConstraint(condition=Q(user_code__regex=r"^[A-Z0-9]{5}$"), name="contract_user_code_shape"),
+            models.CheckConstraint(
+                condition=Q(user_code__regex=r"^[A-Z0-9]{5}$"), name="contract_user_code_shape"
+            ),
         ]
 
     def __str__(self):
@@ -85,9 +89,13 @@ class User(AbstractUser):
 class NaccsUserId(models.Model):
     """利用者ID: 利用者コード + 識別番号, issued to a contract. A 通関士ID has `is_customs_broker` set."""
 
-    contract = models.ForeignKey(Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="naccs_user_ids")
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="naccs_user_ids"
+    )
     identifier = models.CharField(_("識別番号"), max_length=3)
-    processing_method = models.ForeignKey(ProcessingMethod, verbose_name=_("処理方式"), on_delete=models.PROTECT)
+    processing_method = models.ForeignKey(
+        ProcessingMethod, verbose_name=_("処理方式"), on_delete=models.PROTECT
+    )
     is_customs_broker = models.BooleanField(_("通関士ID"), default=False)
     start_date = models.DateField(_("利用開始日"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("廃止日時"), null=True, blank=True)
@@ -99,6 +107,21 @@ class NaccsUserId(models.Model):
         blank=True,
         related_name="issued_ids",
     )
+    # The asked ID this one answers: one-to-one, so an application can never be issued two sets of IDs.
+    item = models.OneToOneField(
+        "ApplicationItem",
+        verbose_name=_("申込ID"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="issued_id",
+    )
+    broker_name = models.CharField(_("通関士氏名"), max_length=60, blank=True)
+    # Password for the UTB gateway: a one-way hash (applications/passwords.py) …
+    password_hash = models.CharField(_("パスワード（ハッシュ）"), max_length=256, blank=True)
+    # … and the initial password, Fernet-encrypted (applications/crypto.py), for the customer's ID notice.
+    initial_password_encrypted = models.TextField(_("初期パスワード（暗号化）"), blank=True)
+    password_changed_at = models.DateTimeField(_("パスワード変更日時"), null=True, blank=True)
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
     class Meta:
@@ -106,8 +129,12 @@ class NaccsUserId(models.Model):
         verbose_name = _("利用者ID")
         verbose_name_plural = _("利用者ID")
         constraints = [
-            models.UniqueConstraint(fields=["contract", "identifier"], name="naccs_user_id_unique_in_contract"),
-            models.CheckConstraint(condition=Q(identifier__regex=r"^[A-Z0-9]{3}$"), name="naccs_user_id_identifier_shape"),
+            models.UniqueConstraint(
+                fields=["contract", "identifier"], name="naccs_user_id_unique_in_contract"
+            ),
+            models.CheckConstraint(
+                condition=Q(identifier__regex=r"^[A-Z0-9]{3}$"), name="naccs_user_id_identifier_shape"
+            ),
         ]
 
     def __str__(self):
@@ -138,9 +165,14 @@ class ApplicationStatus(models.TextChoices):
 class Application(models.Model):
     """利用申込: one filing by an office. A draft (作成中) lives here too, so it survives logout."""
 
-    contract = models.ForeignKey(Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="applications")
+    contract = models.ForeignKey(
+        Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="applications"
+    )
     kind = models.CharField(
-        _("申込種別"), max_length=40, choices=ApplicationKind.choices, default=ApplicationKind.ADD_CUSTOMS_BROKER_IDS
+        _("申込種別"),
+        max_length=40,
+        choices=ApplicationKind.choices,
+        default=ApplicationKind.ADD_CUSTOMS_BROKER_IDS,
     )
     status = models.CharField(
         _("状態"), max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
@@ -159,11 +191,36 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("作成日時"), db_default=Now())
     updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
     submitted_at = models.DateTimeField(_("申込日時"), null=True, blank=True)
+    # 回答予定日: the next business day after receipt (SPEC §4); overdue while still open after it.
+    answer_due_on = models.DateField(_("回答予定日"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        "User",
+        verbose_name=_("担当者"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications_reviewing",
+    )
+    taken_at = models.DateTimeField(_("担当開始日時"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "User",
+        verbose_name=_("決定者"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications_decided",
+    )
+    decided_at = models.DateTimeField(_("決定日時"), null=True, blank=True)
+    rejection_reason = models.TextField(_("不受理理由"), blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("利用申込")
         verbose_name_plural = _("利用申込")
+        permissions = [
+            ("review_application", "Can take, review, reject and post notices on applications"),
+            ("approve_application", "Can approve applications (second pair of eyes when four-eyes is on)"),
+        ]
         constraints = [
             # One draft per account and kind: "通関士IDを追加する" resumes it instead of starting another.
             models.UniqueConstraint(
@@ -173,7 +230,9 @@ class Application(models.Model):
             ),
             # A draft has no reception number; everything past it has one, and a submission time.
             models.CheckConstraint(
-                condition=(Q(status="draft") & Q(reception_number__isnull=True) & Q(submitted_at__isnull=True))
+                condition=(
+                    Q(status="draft") & Q(reception_number__isnull=True) & Q(submitted_at__isnull=True)
+                )
                 | (~Q(status="draft") & Q(reception_number__isnull=False) & Q(submitted_at__isnull=False)),
                 name="application_reception_number_iff_submitted",
             ),
@@ -184,6 +243,14 @@ class Application(models.Model):
         ]
         indexes = [
             models.Index(fields=["contract", "status", "-submitted_at"], name="application_contract_list"),
+            # The staff queue: by status, oldest first, and the overdue filter.
+            models.Index(fields=["status", "submitted_at", "id"], name="application_queue"),
+            models.Index(fields=["submitted_at", "id"], name="application_queue_all"),
+            models.Index(
+                fields=["answer_due_on", "submitted_at"],
+                condition=Q(status__in=["submitted", "under_review"]),
+                name="application_open_due",
+            ),
         ]
 
     def __str__(self):
@@ -193,6 +260,25 @@ class Application(models.Model):
     def is_draft(self) -> bool:
         return self.status == ApplicationStatus.DRAFT
 
+    @property
+    def start_date_differs(self) -> bool:
+        return bool(
+            self.start_date and self.desired_start_date and self.start_date != self.desired_start_date
+        )
+
+    def is_overdue_on(self, today) -> bool:
+        """Still open (受付 or 内容確認中) after its answer-due date."""
+        open_statuses = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+        return self.status in open_statuses and self.answer_due_on is not None and self.answer_due_on < today
+
+    def has_started(self, today) -> bool:
+        """利用開始: derived, never stored — approved and the start date has come."""
+        return (
+            self.status == ApplicationStatus.APPROVED
+            and self.start_date is not None
+            and self.start_date <= today
+        )
+
 
 class ApplicationItem(models.Model):
     """申込情報の1行: one 利用者ID asked for in an application."""
@@ -200,7 +286,9 @@ class ApplicationItem(models.Model):
     application = models.ForeignKey(
         Application, verbose_name=_("利用申込"), on_delete=models.CASCADE, related_name="items"
     )
-    processing_method = models.ForeignKey(ProcessingMethod, verbose_name=_("処理方式"), on_delete=models.PROTECT)
+    processing_method = models.ForeignKey(
+        ProcessingMethod, verbose_name=_("処理方式"), on_delete=models.PROTECT
+    )
     desired_identifier = models.CharField(_("希望識別番号"), max_length=3, blank=True)
     broker_name = models.CharField(_("通関士氏名"), max_length=60)
     created_at = models.DateTimeField(_("作成日時"), db_default=Now())
@@ -229,6 +317,29 @@ class ApplicationItem(models.Model):
         return f"{self.processing_method} {self.desired_identifier or '—'} {self.broker_name}"
 
 
+class ProgressNotice(models.Model):
+    """進行状況 / 通知内容: a dated notice the centre posts on an application; the customer reads it on 詳細."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("利用申込"), on_delete=models.CASCADE, related_name="notices"
+    )
+    text = models.TextField(_("通知内容"), max_length=2000)
+    posted_by = models.ForeignKey(
+        "User", verbose_name=_("投稿者"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_automatic = models.BooleanField(_("自動通知"), default=False)
+    posted_at = models.DateTimeField(_("通知日時"), db_default=Now())
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        verbose_name = _("進行状況")
+        verbose_name_plural = _("進行状況")
+        indexes = [models.Index(fields=["application", "-posted_at"], name="notice_application_newest")]
+
+    def __str__(self):
+        return self.text[:40]
+
+
 class ReceptionNumberAllocation(models.Model):
     """Each row is one 申込受付番号 handed out; see applications/reception_numbers.py for why a table."""
 
@@ -236,3 +347,6 @@ class ReceptionNumberAllocation(models.Model):
 
     class Meta:
         verbose_name = _("申込受付番号の払出し")
+
+    def __str__(self):
+        return f"#{self.pk}"

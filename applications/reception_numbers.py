@@ -1,8 +1,12 @@
 """申込受付番号 (reception number): 7 digits and a check letter, e.g. ``1751795B`` as in the guide.
 
-The digits are ``1000000 + n`` where ``n`` is the id of a row in ReceptionNumberAllocation: the database hands out
-each id once (PostgreSQL identity / SQLite AUTOINCREMENT), so two submissions never share a number and a number
-is never reused, even after a rollback (a rolled-back id is a gap, not a repeat). That leaves 8,999,999 numbers.
+The digits are ``1000000 + n`` where ``n`` is the id of a row in ReceptionNumberAllocation, inserted inside the
+submission transaction: the database hands out each id once, so two submissions never share a number. On
+PostgreSQL a rolled-back id is a gap, never a repeat; on SQLite (local demo only) a rolled-back id can be handed
+out again, which is harmless because nobody saw it (the receipt e-mail is sent only after commit).
+That leaves 8,999,999 numbers.
+
+The guide's sample ``1751795B`` only shows the shape: under this algorithm its check letter would be ``V``.
 
 Check letter (so that a mistyped number is caught before it is looked up):
 

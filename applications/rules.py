@@ -97,7 +97,9 @@ def check_desired_identifier(contract: Contract, application: Application, ident
 def check_identifier_free_in_contract(contract: Contract, identifier: str) -> None:
     if NaccsUserId.objects.filter(contract=contract, identifier=identifier).exists():
         raise ApplicationError(
-            _("識別番号%(identifier)sはご契約で既に使用されています（%(user_id)s）。別の番号を入力してください。")
+            _(
+                "識別番号%(identifier)sはご契約で既に使用されています（%(user_id)s）。別の番号を入力してください。"
+            )
             % {"identifier": identifier, "user_id": contract.user_code + identifier},
             field="desired_identifier",
             code="identifier_in_contract",
@@ -108,11 +110,16 @@ def check_broker_name(application: Application, method: ProcessingMethod | None,
     field = "broker_name"
     if not broker_name:
         raise ApplicationError(_("通関士氏名を入力してください。"), field=field, code="required")
-    if method and ApplicationItem.objects.filter(
-        application=application, processing_method=method, broker_name=broker_name
-    ).exists():
+    if (
+        method
+        and ApplicationItem.objects.filter(
+            application=application, processing_method=method, broker_name=broker_name
+        ).exists()
+    ):
         raise ApplicationError(
-            _("%(name)sさんの%(method)sの通関士IDは既に設定されています。1人の通関士に必要なIDは処理方式ごとに1つです。")
+            _(
+                "%(name)sさんの%(method)sの通関士IDは既に設定されています。1人の通関士に必要なIDは処理方式ごとに1つです。"
+            )
             % {"name": broker_name, "method": method.name},
             field=field,
             code="broker_repeated",
@@ -128,7 +135,8 @@ def check_item_count(count: int, *, adding: bool) -> None:
         )
     if not adding and count < 1:
         raise ApplicationError(
-            _("通関士IDを1件以上設定してください（「設定する」ボタンで申込情報に追加します）。"), code="no_ids"
+            _("通関士IDを1件以上設定してください（「設定する」ボタンで申込情報に追加します）。"),
+            code="no_ids",
         )
     if not adding and count > maximum:
         raise ApplicationError(

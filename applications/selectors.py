@@ -1,10 +1,23 @@
 """The reads that the customer screens need. Every query is scoped to the customer's contract (tenancy):
 another office's object is simply not found, which the views turn into a 404."""
 
+import datetime
+from dataclasses import dataclass
+
+from cryptography.fernet import InvalidToken
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import Application, ApplicationItem, ApplicationStatus, Contract, User
+from . import crypto
+from .models import (
+    Application,
+    ApplicationItem,
+    ApplicationStatus,
+    Contract,
+    NaccsUserId,
+    ProgressNotice,
+    User,
+)
 
 
 def contract_for_display(*, contract_id: int) -> Contract:
@@ -25,11 +38,22 @@ def application_items(*, application: Application) -> list[ApplicationItem]:
     return list(application.items.select_related("processing_method").order_by("id"))
 
 
+def _issued_ids_queryset() -> QuerySet[NaccsUserId]:
+    return NaccsUserId.objects.select_related("contract", "processing_method").order_by("identifier")
+
+
 def application_get(*, user: User, application_id: int) -> Application:
-    """A submitted application of the customer's own office, or 404."""
+    """A submitted application of the customer's own office, or 404.
+
+    What 申込詳細 shows of it — the IDs asked, the 進行状況 notices newest first, the issued IDs — is
+    prefetched, so the page's query count does not grow with the number of rows."""
     return get_object_or_404(
         Application.objects.select_related("contract").prefetch_related(
-            Prefetch("items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id"))
+            Prefetch(
+                "items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id")
+            ),
+            Prefetch("notices", queryset=ProgressNotice.objects.order_by("-posted_at", "-id")),
+            Prefetch("issued_ids", queryset=_issued_ids_queryset()),
         ),
         pk=application_id,
         contract_id=user.contract_id,
@@ -38,7 +62,8 @@ def application_get(*, user: User, application_id: int) -> Application:
 
 
 def application_list(*, user: User) -> QuerySet[Application]:
-    """申込状況一覧: the office's applications (drafts excluded), newest first, with the number of IDs asked."""
+    """申込状況一覧: the office's applications (drafts excluded), newest first, with the number of IDs
+    asked."""
     return (
         Application.objects.filter(contract_id=user.contract_id)
         .exclude(status=ApplicationStatus.DRAFT)
@@ -50,3 +75,67 @@ def application_list(*, user: User) -> QuerySet[Application]:
 def application_draft_of(*, user: User) -> Application | None:
     """The account's own draft, if any, so that the menu can offer to continue it."""
     return Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT).first()
+
+
+@dataclass(frozen=True)
+class IssuedIdNotice:
+    """One line of ID通知内容: an issued 利用者ID with its initial password in clear text.
+
+    `initial_password` is None when it cannot be shown (no stored value, or a key that has been rotated
+    away); the page then says so instead of failing. `password_changed` marks an initial password that no
+    longer works.
+    """
+
+    naccs_user_id: str
+    user_code: str
+    identifier: str
+    processing_method: str
+    broker_name: str
+    start_date: datetime.date | None
+    initial_password: str | None
+    password_changed: bool
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IdNotice:
+    application: Application
+    issued_ids: list[IssuedIdNotice]
+
+
+def _initial_password(naccs_id: NaccsUserId) -> str | None:
+    if not naccs_id.initial_password_encrypted:
+        return None
+    try:
+        return crypto.decrypt(naccs_id.initial_password_encrypted)
+    except InvalidToken:
+        return None
+
+
+def id_notice_get(*, user: User, application_id: int) -> IdNotice:
+    """ID通知内容 (screen 10): an approved (審査終了) application of the customer's own office with the
+    利用者IDs it issued and their decrypted initial passwords. Anything else — another office's, a draft,
+    one not yet approved — is a 404, so the page never confirms that it exists (SPEC §3)."""
+    application = get_object_or_404(
+        Application.objects.select_related("contract").prefetch_related(
+            Prefetch("issued_ids", queryset=_issued_ids_queryset())
+        ),
+        pk=application_id,
+        contract_id=user.contract_id,
+        status=ApplicationStatus.APPROVED,
+    )
+    issued = [
+        IssuedIdNotice(
+            naccs_user_id=naccs_id.naccs_user_id,
+            user_code=naccs_id.contract.user_code,
+            identifier=naccs_id.identifier,
+            processing_method=naccs_id.processing_method.name,
+            broker_name=naccs_id.broker_name,
+            start_date=naccs_id.start_date,
+            initial_password=_initial_password(naccs_id),
+            password_changed=naccs_id.password_changed_at is not None,
+            revoked=naccs_id.revoked_at is not None,
+        )
+        for naccs_id in application.issued_ids.all()
+    ]
+    return IdNotice(application=application, issued_ids=issued)

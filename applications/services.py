@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from notifications.services import email_application_received_queue
 
-from . import clock, rules, workflow
+from . import audit, business_calendar, clock, rules, workflow
 from .exceptions import ApplicationError
 from .models import (
     Application,
@@ -27,7 +27,8 @@ def _locked_draft(application_id: int) -> Application:
     application = Application.objects.select_for_update().select_related("contract").get(pk=application_id)
     if application.status != ApplicationStatus.DRAFT:
         raise workflow.IllegalTransition(
-            _("この申込は既に登録されています（申込受付番号 %(number)s）。") % {"number": application.reception_number},
+            _("この申込は既に登録されています（申込受付番号 %(number)s）。")
+            % {"number": application.reception_number},
             code="already_submitted",
         )
     return application
@@ -57,14 +58,24 @@ def application_draft_start(*, user: User, kind: str = ApplicationKind.ADD_CUSTO
 
 
 @transaction.atomic
-def application_applicant_set(*, application: Application, name: str, department: str, phone: str, email: str) -> Application:
+def application_applicant_set(
+    *, application: Application, name: str, department: str, phone: str, email: str
+) -> Application:
     """申込担当者 (screen 4)."""
     draft = _locked_draft(application.pk)
     draft.applicant_name = name
     draft.applicant_department = department
     draft.applicant_phone = phone
     draft.applicant_email = email
-    draft.save(update_fields=["applicant_name", "applicant_department", "applicant_phone", "applicant_email", "updated_at"])
+    draft.save(
+        update_fields=[
+            "applicant_name",
+            "applicant_department",
+            "applicant_phone",
+            "applicant_email",
+            "updated_at",
+        ]
+    )
     return draft
 
 
@@ -89,7 +100,10 @@ def application_item_add(
     draft.desired_start_date = desired_start_date
     draft.save(update_fields=["desired_start_date", "updated_at"])
     return ApplicationItem.objects.create(
-        application=draft, processing_method=processing_method, desired_identifier=identifier, broker_name=name
+        application=draft,
+        processing_method=processing_method,
+        desired_identifier=identifier,
+        broker_name=name,
     )
 
 
@@ -101,7 +115,9 @@ def application_item_remove(*, application: Application, item_id: int) -> None:
 
 
 @transaction.atomic
-def application_desired_start_date_set(*, application: Application, desired_start_date: datetime.date) -> Application:
+def application_desired_start_date_set(
+    *, application: Application, desired_start_date: datetime.date
+) -> Application:
     """申込内容確認へ進む (screen 5): the date is valid and at least one ID is set."""
     draft = _locked_draft(application.pk)
     rules.check_desired_start_date(desired_start_date, today=clock.today())
@@ -129,7 +145,16 @@ def application_submit(*, application: Application) -> Application:
         workflow.transition(draft, ApplicationStatus.SUBMITTED)
         draft.reception_number = _allocate_reception_number()
         draft.submitted_at = clock.now()
-        draft.save(update_fields=["status", "reception_number", "submitted_at", "updated_at"])
+        draft.answer_due_on = business_calendar.next_business_day(draft.submitted_at.date())
+        draft.save(
+            update_fields=["status", "reception_number", "submitted_at", "answer_due_on", "updated_at"]
+        )
+        audit.record(
+            draft,
+            actor=draft.created_by,
+            action="application_submit",
+            changes={"status": ["draft", "submitted"]},
+        )
         items = list(draft.items.select_related("processing_method"))
         email_application_received_queue(
             to=draft.applicant_email,
@@ -155,7 +180,9 @@ def application_submit(*, application: Application) -> Application:
 
 def _check_complete(draft: Application) -> None:
     if not (draft.applicant_name and draft.applicant_email and draft.applicant_phone):
-        raise ApplicationError(_("申込担当者の氏名・電話番号・メールアドレスを入力してください。"), code="applicant_missing")
+        raise ApplicationError(
+            _("申込担当者の氏名・電話番号・メールアドレスを入力してください。"), code="applicant_missing"
+        )
     rules.check_desired_start_date(draft.desired_start_date, today=clock.today())
     items = list(draft.items.select_related("processing_method"))
     rules.check_item_count(len(items), adding=False)
@@ -163,3 +190,23 @@ def _check_complete(draft: Application) -> None:
         rules.check_processing_method(draft.contract, item.processing_method)
         if item.desired_identifier:
             rules.check_identifier_free_in_contract(draft.contract, item.desired_identifier)
+
+
+@transaction.atomic
+def application_id_notice_viewed(*, application: Application, actor: User) -> None:
+    """ID通知内容 was shown to `actor`: the page carries initial passwords, so every view of it is
+    in the audit trail (who, when, which application) — SPEC §4 "every action is in an audit trail"."""
+    audit.record_access(application, actor=actor, action="id_notice_view")
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, actor: User) -> Application:
+    """取下げ: the customer withdraws their office's application while it is still 受付 (before a reviewer took it).
+    Under the row lock, so a withdrawal racing a reviewer's 担当する leaves exactly one of them applied."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.contract_id != actor.contract_id:
+        raise ApplicationError(_("この申込は取り下げできません。"), code="not_own")
+    old = workflow.transition(locked, ApplicationStatus.WITHDRAWN)
+    locked.save(update_fields=["status", "updated_at"])
+    audit.record(locked, actor=actor, action="application_withdraw", changes={"status": [old, locked.status]})
+    return locked

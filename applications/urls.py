@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/complete/", views.complete, name="complete"),
     path("", views.application_list, name="application-list"),
     path("<int:pk>/", views.application_detail, name="application-detail"),
+    path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/id-notice/", views.id_notice, name="id-notice"),
 ]

@@ -1,13 +1,16 @@
-"""The customer's filing screens (SPEC §3, screens 4–9). Thin: authorise, parse, call one service, redirect."""
+"""The customer's filing screens (SPEC §3, screens 4–10).
+
+Thin: authorise, parse, call one service, redirect."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import selectors, services, workflow
 from .exceptions import ApplicationError
 from .forms import AddIdsForm, ApplicantForm
 from .models import Application, ApplicationStatus
@@ -93,7 +96,9 @@ def add_ids(request, pk):
                     desired_identifier=data["desired_identifier"],
                     broker_name=data["broker_name"],
                 )
-                return redirect(reverse("applications:add-ids", kwargs={"pk": application.pk}) + "#application-info")
+                return redirect(
+                    reverse("applications:add-ids", kwargs={"pk": application.pk}) + "#application-info"
+                )
             except ApplicationError as error:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
     context = {
@@ -153,6 +158,36 @@ def application_list(request):
 @require_GET
 @customer_required
 def application_detail(request, pk):
-    """申込詳細 (screen 9): what was asked and where it stands."""
+    """申込詳細 (screen 9): 申込結果, 進行状況 (newest first) and the IDs asked; ID通知内容 once approved."""
     application = selectors.application_get(user=request.user, application_id=pk)
-    return render(request, "applications/application_detail.html", {"application": application})
+    context = {
+        "application": application,
+        "approved": application.status == ApplicationStatus.APPROVED,
+        "withdrawable": workflow.can_transition(application.status, ApplicationStatus.WITHDRAWN),
+    }
+    return render(request, "applications/application_detail.html", context)
+
+
+@require_POST
+@customer_required
+def withdraw(request, pk):
+    """取下げ (screen 9): only while 受付; refused with a message once a reviewer has taken it."""
+    application = selectors.application_get(user=request.user, application_id=pk)
+    try:
+        services.application_withdraw(application=application, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("申込を取り下げました。"))
+    return redirect("applications:application-detail", pk=application.pk)
+
+
+@never_cache  # Cache-Control: no-store (and private, no-cache): the page carries initial passwords.
+@require_GET
+@customer_required
+def id_notice(request, pk):
+    """ID通知内容 (screen 10): the issued 利用者IDs and initial passwords, printable. Each view is audited."""
+    notice = selectors.id_notice_get(user=request.user, application_id=pk)
+    services.application_id_notice_viewed(application=notice.application, actor=request.user)
+    context = {"application": notice.application, "issued_ids": notice.issued_ids}
+    return render(request, "applications/id_notice.html", context)

@@ -33,3 +33,13 @@ def _send_after_commit(*, template: str, to: str, context: dict) -> None:
 def email_application_received_queue(*, to: str, context: dict) -> None:
     """受付完了: reception number, the IDs asked, the desired start date, that review may take a while."""
     _send_after_commit(template="application_received", to=to, context=context)
+
+
+def email_application_approved_queue(*, to: str, context: dict) -> None:
+    """【NSS】利用申込確認完了のお知らせ: addressed like the guide, with the login link to this application's 詳細."""
+    _send_after_commit(template="application_approved", to=to, context=context)
+
+
+def email_application_rejected_queue(*, to: str, context: dict) -> None:
+    """不受理のお知らせ: the reason and how to file again."""
+    _send_after_commit(template="application_rejected", to=to, context=context)

@@ -13,3 +13,17 @@ def secret_key_from_environment(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def encryption_keys_from_environment(app_configs, **kwargs):
+    """Initial passwords are encrypted with NSS_ENCRYPTION_KEYS; the key derived from SECRET_KEY is local only."""
+    if not settings.NSS_ENCRYPTION_KEYS:
+        return [
+            Error(
+                "NSS_ENCRYPTION_KEYS is not set: initial passwords would be encrypted with a key derived from "
+                "SECRET_KEY, which is meant for the local demo only.",
+                id="nss_portal.E002",
+            )
+        ]
+    return []

@@ -6,12 +6,22 @@ from django.utils.translation import gettext_lazy as _
 class LoginForm(AuthenticationForm):
     """ログイン画面 (screen 1): ユーザーID and パスワード."""
 
-    username = forms.CharField(label=_("ユーザーID"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+    username = forms.CharField(
+        label=_("ユーザーID"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
+    )
     password = forms.CharField(
-        label=_("パスワード"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("パスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
     error_messages = {
         "invalid_login": _("ユーザーIDまたはパスワードが正しくありません。"),
         "inactive": _("このアカウントは利用できません。"),
     }
+
+    def confirm_login_allowed(self, user):
+        """Only customer accounts log in here; NACCS centre staff use the staff login with TOTP (SPEC §4)."""
+        super().confirm_login_allowed(user)
+        if not user.is_customer:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")

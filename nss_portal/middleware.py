@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import check_for_language
 
 
 class JapaneseFirstLocaleMiddleware:
@@ -15,9 +14,10 @@ class JapaneseFirstLocaleMiddleware:
 
     def __call__(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        # override() restores the previous language afterwards, so nothing leaks to the next request on this thread.
+        with translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response

@@ -22,7 +22,7 @@ if env_file.exists():
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 # The embedded default key only exists so that `make run` works on a fresh clone; production refuses it
 # (see the check in nss_portal/checks.py).
-INSECURE_DEFAULT_SECRET_KEY = "insecure-local-only-key-do-not-use-in-production-0123456789abcdef"
+INSECURE_DEFAULT_SECRET_KEY = "insecure-local-only-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "auditlog",
     "nss_portal",
     "applications",
     "reviews",
@@ -62,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -99,6 +104,9 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ENCRYPTION AT REST (applications/crypto.py): Fernet keys, newest first, comma-separated.
+NSS_ENCRYPTION_KEYS = env.list("NSS_ENCRYPTION_KEYS", default=[])
+
 # REDIS / CACHE
 # ------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -129,7 +137,9 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", False) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", False) else None
+)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
@@ -181,8 +191,21 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 # Without a broker (embedded default) tasks run in-process at the call.
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env("CELERY_BROKER_URL", default="")))
+CELERY_TASK_ALWAYS_EAGER = env.bool(
+    "CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env("CELERY_BROKER_URL", default=""))
+)
 CELERY_TASK_EAGER_PROPAGATES = True
+
+# AUDIT (django-auditlog): the JSON change format, no automatic model registration (services record).
+AUDITLOG_STORE_JSON_CHANGES = True
+
+# STAFF (SPEC §4)
+# ------------------------------------------------------------------------------
+# Four-eyes: the approver must differ from the reviewer who took the application.
+NSS_FOUR_EYES = env.bool("NSS_FOUR_EYES", default=False)
+OTP_TOTP_ISSUER = "NSS"
+# The serving-side window of TOTP codes: one step (30 s) either side for clock drift.
+OTP_TOTP_TOLERANCE = 1
 
 # BUSINESS RULES (SPEC §3)
 # ------------------------------------------------------------------------------

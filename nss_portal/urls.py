@@ -10,5 +10,6 @@ urlpatterns = [
     path("menu/", views.menu, name="menu"),
     path("customs-broker-ids/guidance/", views.guidance, name="guidance"),
     path("applications/", include("applications.urls")),
+    path("staff/", include("reviews.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

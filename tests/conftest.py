@@ -30,12 +30,23 @@ def require_redis():
         _missing("this test needs Redis: set REDIS_URL=redis://…")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _ci_runs_against_the_real_services():
+    """In CI the whole suite must run against the real PostgreSQL and Redis, never the embedded defaults."""
+    if not IN_CI:
+        return
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("CI=true but DATABASE_URL does not point at PostgreSQL", pytrace=False)
+    if not settings.REDIS_URL:
+        pytest.fail("CI=true but REDIS_URL is not set", pytrace=False)
+
+
 @pytest.fixture(autouse=True)
-def _services_in_ci(request):
-    """In CI every run must be against the real PostgreSQL and Redis, not the embedded defaults."""
-    if IN_CI and "django_db_setup" in request.fixturenames:
-        if connection.vendor != "postgresql":
-            pytest.fail("CI=true but DATABASE_URL does not point at PostgreSQL", pytrace=False)
+def _fast_password_hashers(settings):
+    settings.PASSWORD_HASHERS = [
+        "tests.hashers.FastScryptPasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from applications.models import (
 )
 
 PASSWORD = "correct-horse-battery"
-# Hashing once keeps factories fast; every account gets the same known password.
-_PASSWORD_HASH = make_password(PASSWORD)
+# Every account gets the same known password, hashed with the suite's cheap hasher (tests/hashers.py).
+_password_hash = factory.LazyFunction(lambda: make_password(PASSWORD))
 
 
 REFERENCE_METHODS = importlib.import_module("applications.migrations.0002_processing_methods").METHODS
@@ -60,7 +60,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"customer{n}")
-    password = _PASSWORD_HASH
+    password = _password_hash
     contract = factory.SubFactory(ContractFactory)
     full_name = "山田 太郎"
     department = "通関部"
@@ -73,7 +73,7 @@ class StaffFactory(factory.django.DjangoModelFactory):
         model = User
 
     username = factory.Sequence(lambda n: f"staff{n}")
-    password = _PASSWORD_HASH
+    password = _password_hash
     contract = None
     is_staff = True
 

@@ -43,7 +43,9 @@ def test_parallel_submissions_get_distinct_reception_numbers(require_postgres):
     start = rules.earliest_start_date(clock.today())
     drafts = [DraftFactory(contract=contract, desired_start_date=start) for _ in range(PARALLEL)]
 
-    results, errors = _race(lambda i: services.application_submit(application=drafts[i]).reception_number, PARALLEL)
+    results, errors = _race(
+        lambda i: services.application_submit(application=drafts[i]).reception_number, PARALLEL
+    )
 
     assert errors == [None] * PARALLEL
     assert len(set(results)) == PARALLEL
@@ -56,7 +58,9 @@ def test_the_same_draft_submitted_in_parallel_files_exactly_one_application(requ
     draft = DraftFactory(desired_start_date=start)
     allocations_before = ReceptionNumberAllocation.objects.count()
 
-    results, errors = _race(lambda i: services.application_submit(application=draft).reception_number, PARALLEL)
+    results, errors = _race(
+        lambda i: services.application_submit(application=draft).reception_number, PARALLEL
+    )
 
     winners = [number for number in results if number]
     assert len(winners) == 1

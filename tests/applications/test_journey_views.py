@@ -18,10 +18,14 @@ def screen(response) -> str:
     return match.group(1) if match else ""
 
 
-def test_customer_files_an_application_through_screens_1_to_7(client, customer, django_capture_on_commit_callbacks):
+def test_customer_files_an_application_through_screens_1_to_7(
+    client, customer, django_capture_on_commit_callbacks
+):
     response = client.get(reverse("login"))
     assert screen(response) == "login"
-    response = client.post(reverse("login"), {"username": customer.username, "password": PASSWORD}, follow=True)
+    response = client.post(
+        reverse("login"), {"username": customer.username, "password": PASSWORD}, follow=True
+    )
     assert screen(response) == "menu"
     assert customer.contract.user_code in response.content.decode()
 
@@ -34,7 +38,12 @@ def test_customer_files_an_application_through_screens_1_to_7(client, customer, 
 
     response = client.post(
         reverse("applications:applicant", kwargs={"pk": draft.pk}),
-        {"name": "山田 花子", "department": "通関部", "phone": "０３－１２３４－５６７８", "email": "hanako@example.com"},
+        {
+            "name": "山田 花子",
+            "department": "通関部",
+            "phone": "０３－１２３４－５６７８",
+            "email": "hanako@example.com",
+        },
         follow=True,
     )
     assert screen(response) == "add-ids"
@@ -43,7 +52,10 @@ def test_customer_files_an_application_through_screens_1_to_7(client, customer, 
 
     start = rules.earliest_start_date(clock.today())
     url = reverse("applications:add-ids", kwargs={"pk": draft.pk})
-    for method_code, identifier, name in [("interactive", "ｑ１ｚ", "通関 一郎"), ("netnaccs", "", "通関 一郎")]:
+    for method_code, identifier, name in [
+        ("interactive", "ｑ１ｚ", "通関 一郎"),
+        ("netnaccs", "", "通関 一郎"),
+    ]:
         response = client.post(
             url,
             {

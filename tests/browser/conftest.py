@@ -1,7 +1,7 @@
 """Browser fixtures: Playwright (sync API) driving Debian's Chromium against pytest-django's live_server.
 
-The browser is /usr/bin/chromium (apt); Playwright never downloads one. When it is missing the tests are skipped
-locally and fail in CI (CI=true), like every other service in tests/conftest.py.
+The browser is /usr/bin/chromium (apt); Playwright never downloads one. When it is missing the tests are
+skipped locally and fail in CI (CI=true), like every other service in tests/conftest.py.
 """
 
 import os
@@ -13,9 +13,9 @@ import pytest
 from tests.conftest import _missing
 
 # Playwright's sync API runs an asyncio event loop in the test's thread, so Django's async-safety check
-# (SynchronousOnlyOperation) refuses the ORM calls the test makes to set up and verify data. The test code never
-# runs inside that loop's coroutines, so lifting the check is safe here; it is the documented pytest-django +
-# Playwright workaround. Set before any fixture touches the database.
+# (SynchronousOnlyOperation) refuses the ORM calls the test makes to set up and verify data. The test code
+# never runs inside that loop's coroutines, so lifting the check is safe here; it is the documented
+# pytest-django + Playwright workaround. Set before any fixture touches the database.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,10 +59,13 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(request, browser, live_server) -> Iterator:
-    """A fresh context (own cookies) in Japanese on the live server; a Playwright trace is kept when the test fails
-    (test-results/browser/<test>-trace.zip, open with `.venv/bin/playwright show-trace`)."""
+    """A fresh context (own cookies) in Japanese on the live server; a Playwright trace is kept when the test
+    fails (test-results/browser/<test>-trace.zip, open with `.venv/bin/playwright show-trace`)."""
     context = browser.new_context(
-        base_url=live_server.url, locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 900}
+        base_url=live_server.url,
+        locale="ja-JP",
+        timezone_id="Asia/Tokyo",
+        viewport={"width": 1280, "height": 900},
     )
     context.set_default_timeout(10_000)
     context.tracing.start(screenshots=True, snapshots=True)
@@ -81,7 +84,7 @@ def page(request, browser, live_server) -> Iterator:
 
 @pytest.fixture
 def screenshot() -> Callable:
-    """screenshot(page, screen) saves test-results/browser/<NN>-<screen>.png, NN counting the steps of the test."""
+    """screenshot(page, screen) saves test-results/browser/<NN>-<screen>.png, NN counting the test's steps."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     step = 0
 

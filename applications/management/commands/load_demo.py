@@ -5,10 +5,13 @@ the customer demo-customer / demo-customer-pass. A second office 2BDEF (第二�
 that tenancy can be tried by hand. These passwords are for the local demo only and printed in the README.
 """
 
+import base64
 import datetime
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications.models import Contract, NaccsUserId, ProcessingMethod, User
 
@@ -21,7 +24,14 @@ OFFICES = [
         "address": "東京都港区港南一丁目1番1号",
         "methods": ["interactive", "netnaccs"],
         "ids": [("A0A", "interactive", True), ("Y27", "netnaccs", True), ("G01", "interactive", False)],
-        "customer": ("demo-customer", "demo-customer-pass", "山田 花子", "通関部", "03-1234-5678", "demo-customer@example.com"),
+        "customer": (
+            "demo-customer",
+            "demo-customer-pass",
+            "山田 花子",
+            "通関部",
+            "03-1234-5678",
+            "demo-customer@example.com",
+        ),
     },
     {
         "user_code": "2BDEF",
@@ -31,11 +41,29 @@ OFFICES = [
         "address": "大阪府大阪市港区築港一丁目1番1号",
         "methods": ["interactive"],
         "ids": [("B01", "interactive", True)],
-        "customer": ("demo-customer-2", "demo-customer-2-pass", "大阪 次郎", "業務部", "06-1234-5678", "demo-customer-2@example.com"),
+        "customer": (
+            "demo-customer-2",
+            "demo-customer-2-pass",
+            "大阪 次郎",
+            "業務部",
+            "06-1234-5678",
+            "demo-customer-2@example.com",
+        ),
     },
 ]
 
 DEMO_ID_START = datetime.date(2026, 4, 1)
+
+# NACCS centre staff: (username, password, role, TOTP key as hex). The keys are public demo values printed in the
+# README (base32 for authenticator apps); `manage.py demo_totp <username>` prints the current code.
+STAFF = [
+    ("demo-reviewer", "demo-reviewer-pass", "reviewer", "3132333435363738393031323334353637383930"),
+    ("demo-approver", "demo-approver-pass", "approver", "4e53534150505256455244454d4f4b4559303031"),
+]
+
+
+def totp_base32(hex_key: str) -> str:
+    return base64.b32encode(bytes.fromhex(hex_key)).decode()
 
 
 class Command(BaseCommand):
@@ -47,7 +75,9 @@ class Command(BaseCommand):
         for office in OFFICES:
             contract, _ = Contract.objects.update_or_create(
                 user_code=office["user_code"],
-                defaults={key: office[key] for key in ("company_name", "office_name", "department", "address")},
+                defaults={
+                    key: office[key] for key in ("company_name", "office_name", "department", "address")
+                },
             )
             contract.processing_methods.set([methods[code] for code in office["methods"]])
             for identifier, method, is_broker in office["ids"]:
@@ -76,4 +106,18 @@ class Command(BaseCommand):
             if not user.check_password(password):
                 user.set_password(password)
                 user.save(update_fields=["password"])
+        for username, password, role, key in STAFF:
+            staff, _ = User.objects.update_or_create(
+                username=username,
+                defaults={"contract": None, "is_staff": True, "is_superuser": False, "email": ""},
+            )
+            if not staff.check_password(password):
+                staff.set_password(password)
+                staff.save(update_fields=["password"])
+            staff.groups.set([Group.objects.get(name=role)])
+            TOTPDevice.objects.update_or_create(
+                user=staff, name="demo", defaults={"key": key, "confirmed": True, "step": 30, "digits": 6}
+            )
         self.stdout.write(self.style.SUCCESS("demo data loaded: 1ANAC demo-customer, 2BDEF demo-customer-2"))
+        for username, _password, role, key in STAFF:
+            self.stdout.write(f"  staff {username} ({role}): TOTP secret {totp_base32(key)}")

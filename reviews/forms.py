@@ -1,0 +1,98 @@
+"""Forms of the staff workplace: parsing and field messages only."""
+
+import unicodedata
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from django_otp import match_token
+
+from applications.models import ApplicationStatus, ProcessingMethod
+
+QUEUE_STATUS_OPEN = "open"
+
+
+class StaffLoginForm(forms.Form):
+    """Staff login: ID, password and the 6-digit code of the authenticator app (TOTP)."""
+
+    username = forms.CharField(
+        label=_("ユーザーID"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
+    )
+    password = forms.CharField(
+        label=_("パスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    otp_token = forms.CharField(
+        label=_("確認コード（認証アプリの6桁）"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    error_messages = {"invalid_login": _("ユーザーID、パスワードまたは確認コードが正しくありません。")}
+
+    def __init__(self, request=None, *args, **kwargs):
+        self.request = request
+        self.user = None
+        self.device = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        user = authenticate(self.request, username=cleaned["username"], password=cleaned["password"])
+        token = unicodedata.normalize("NFKC", cleaned["otp_token"]).strip()
+        device = match_token(user, token) if user is not None and user.is_staff and user.is_active else None
+        if device is None:
+            # One message for every failure, so the form does not tell which part was wrong.
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        self.user, self.device = user, device
+        return cleaned
+
+
+class QueueFilterForm(forms.Form):
+    STATUS_CHOICES = [
+        (QUEUE_STATUS_OPEN, _("未処理（受付・内容確認中）")),
+        ("", _("すべて")),
+        *[(value, label) for value, label in ApplicationStatus.choices if value != ApplicationStatus.DRAFT],
+    ]
+
+    status = forms.ChoiceField(label=_("状態"), choices=STATUS_CHOICES, required=False)
+    method = forms.ModelChoiceField(
+        label=_("処理方式"),
+        queryset=ProcessingMethod.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("すべて"),
+    )
+    overdue = forms.BooleanField(label=_("回答予定日超過のみ"), required=False)
+    q = forms.CharField(
+        label=_("検索（申込受付番号・利用者コード・会社名）"), max_length=100, required=False, strip=True
+    )
+    after = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ApproveForm(forms.Form):
+    start_date = forms.DateField(
+        label=_("利用開始日"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+        error_messages={"invalid": _("利用開始日は年-月-日（例：2026-12-01）の形で入力してください。")},
+    )
+    seen_status = forms.CharField(widget=forms.HiddenInput)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("不受理理由（お客様に表示されます）"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    seen_status = forms.CharField(widget=forms.HiddenInput)
+
+
+class NoticeForm(forms.Form):
+    text = forms.CharField(
+        label=_("通知内容（お客様に表示されます）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

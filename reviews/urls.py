@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("login/", views.staff_login, name="login"),
+    path("", views.queue, name="queue"),
+    path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("applications/<int:pk>/take/", views.application_take, name="take"),
+    path("applications/<int:pk>/approve/", views.application_approve, name="approve"),
+    path("applications/<int:pk>/reject/", views.application_reject, name="reject"),
+    path("applications/<int:pk>/notices/", views.notice_post, name="notice"),
+]

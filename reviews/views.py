@@ -1,0 +1,183 @@
+"""The NACCS centre's workplace under /staff/ (SPEC §4): login with TOTP, the queue, one application's page and
+its actions. Thin: authorise, parse, call one service, redirect."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from applications import clock
+from applications.exceptions import ApplicationError
+
+from . import selectors, services
+from .forms import ApproveForm, NoticeForm, QueueFilterForm, RejectForm, StaffLoginForm
+from .permissions import staff_required
+from .services import PERM_REVIEW
+
+
+@require_http_methods(["GET", "POST"])
+def staff_login(request):
+    """スタッフログイン: password and TOTP code in one step; the session is marked as verified by django-otp."""
+    form = StaffLoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.user)
+        otp_login(request, form.device)
+        target = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = ""
+        return redirect(target or "reviews:queue")
+    return render(request, "reviews/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_GET
+@staff_required(PERM_REVIEW)
+def queue(request):
+    """審査キュー: oldest first, filters, search, keyset pages."""
+    form = QueueFilterForm(request.GET or {"status": "open"})
+    filters = form.cleaned_data if form.is_valid() else {"status": "open"}
+    today = clock.today()
+    page = selectors.application_queue(
+        status=filters.get("status", "open"),
+        method_code=filters["method"].code if filters.get("method") else "",
+        overdue=bool(filters.get("overdue")),
+        q=filters.get("q", ""),
+        after=filters.get("after", ""),
+        today=today,
+    )
+    next_query = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["after"] = page.next_cursor
+        next_query = params.urlencode()
+    context = {
+        "form": form,
+        "page": page,
+        "today": today,
+        "next_query": next_query,
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+def _detail_context(request, application, **forms):
+    today = clock.today()
+    return {
+        "application": application,
+        "trail": selectors.audit_trail(application=application),
+        "today": today,
+        "approve_form": forms.get("approve_form")
+        or ApproveForm(
+            initial={
+                "start_date": services.confirmed_start_date_default(application, today=today),
+                "seen_status": application.status,
+            }
+        ),
+        "reject_form": forms.get("reject_form") or RejectForm(initial={"seen_status": application.status}),
+        "notice_form": forms.get("notice_form") or NoticeForm(),
+        "overdue": application.is_overdue_on(today),
+    }
+
+
+def _render_detail(request, application, status=200, **forms):
+    return render(
+        request, "reviews/application.html", _detail_context(request, application, **forms), status=status
+    )
+
+
+@require_GET
+@staff_required(PERM_REVIEW)
+def application_detail(request, pk):
+    application = selectors.application_for_staff(application_id=pk)
+    return _render_detail(request, application)
+
+
+@require_POST
+@staff_required(PERM_REVIEW)
+def application_take(request, pk):
+    application = selectors.application_for_staff(application_id=pk)
+    try:
+        services.application_take(application=application, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("この申込を担当しました。"))
+    return redirect("reviews:application", pk=pk)
+
+
+@require_POST
+@staff_required(PERM_REVIEW)
+def application_approve(request, pk):
+    application = selectors.application_for_staff(application_id=pk)
+    form = ApproveForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.application_approve(
+                application=application,
+                actor=request.user,
+                start_date=form.cleaned_data["start_date"],
+                seen_status=form.cleaned_data["seen_status"],
+            )
+        except ApplicationError as error:
+            if error.field in form.fields:
+                form.add_error(error.field, error.message)
+            else:
+                messages.error(request, error.message)
+                return redirect("reviews:application", pk=pk)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "承認しました。%(count)d件の利用者IDを払い出しました。",
+                    "承認しました。%(count)d件の利用者IDを払い出しました。",
+                    len(issued),
+                )
+                % {"count": len(issued)},
+            )
+            return redirect("reviews:application", pk=pk)
+    return _render_detail(request, application, approve_form=form)
+
+
+@require_POST
+@staff_required(PERM_REVIEW)
+def application_reject(request, pk):
+    application = selectors.application_for_staff(application_id=pk)
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.application_reject(
+                application=application,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                seen_status=form.cleaned_data["seen_status"],
+            )
+        except ApplicationError as error:
+            if error.field in form.fields:
+                form.add_error(error.field, error.message)
+            else:
+                messages.error(request, error.message)
+                return redirect("reviews:application", pk=pk)
+        else:
+            messages.success(request, _("不受理にしました。"))
+            return redirect("reviews:application", pk=pk)
+    return _render_detail(request, application, reject_form=form)
+
+
+@require_POST
+@staff_required(PERM_REVIEW)
+def notice_post(request, pk):
+    application = selectors.application_for_staff(application_id=pk)
+    form = NoticeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.progress_notice_post(
+                application=application, actor=request.user, text=form.cleaned_data["text"]
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("進行状況を通知しました。"))
+        return redirect("reviews:application", pk=pk)
+    return _render_detail(request, application, notice_form=form)

@@ -1,0 +1,234 @@
+"""Business days of the NACCS centre (SPEC §3): Monday–Friday, no public holiday, no closed day.
+
+Expected dates come from the Cabinet Office holiday list for 2026–2028, written out by hand here,
+so that a wrong calendar (or one that ignores 振替休日) makes these tests fail.
+"""
+
+import datetime
+
+import holidays
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from applications.business_calendar import (
+    add_business_days,
+    add_months,
+    business_day_on_or_after,
+    holiday_name,
+    is_business_day,
+    is_public_holiday,
+    next_business_day,
+)
+
+D = datetime.date
+
+YEAR_END_CLOSURE = [(12, 29), (12, 30), (12, 31), (1, 2), (1, 3)]
+
+
+# --- is_business_day ---
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        D(2027, 4, 26),  # Mon before Golden Week
+        D(2027, 4, 28),  # Wed between weekend and 昭和の日
+        D(2027, 4, 30),  # Fri between 昭和の日 and the May holidays
+        D(2027, 5, 6),  # Thu right after こどもの日
+        D(2026, 12, 31),  # Thu: New Year's Eve is no public holiday
+        D(2027, 1, 4),  # Mon: first weekday of the year
+        D(2027, 3, 23),  # Tue after the substitute holiday
+        D(2028, 1, 3),  # Mon: 2028-01-01 is a Saturday, and there is no substitute for a Saturday holiday
+    ],
+)
+def test_weekday_that_is_no_public_holiday_is_a_business_day(day):
+    assert day.weekday() < 5
+    assert is_business_day(day) is True
+
+
+@pytest.mark.parametrize(
+    ("day", "name"),
+    [
+        (D(2027, 4, 29), "昭和の日"),
+        (D(2027, 5, 3), "憲法記念日"),
+        (D(2027, 5, 4), "みどりの日"),
+        (D(2027, 5, 5), "こどもの日"),
+        (D(2027, 1, 1), "元日"),
+        (D(2027, 3, 22), "振替休日"),  # 春分の日 fell on Sunday 2027-03-21
+        (D(2026, 5, 6), "振替休日"),  # 憲法記念日 fell on Sunday 2026-05-03
+        (D(2026, 9, 22), "国民の休日"),  # a weekday between two holidays
+        (D(2027, 1, 11), "成人の日"),  # happy-Monday holiday
+    ],
+)
+def test_weekday_public_holiday_is_not_a_business_day_and_has_its_japanese_name(day, name):
+    assert day.weekday() < 5
+    assert is_public_holiday(day) is True
+    assert is_business_day(day) is False
+    assert holiday_name(day) == name
+
+
+@pytest.mark.parametrize("day", [D(2027, 5, 1), D(2027, 5, 2), D(2027, 1, 2), D(2027, 1, 3), D(2027, 4, 24)])
+def test_saturday_and_sunday_are_not_business_days(day):
+    assert day.weekday() >= 5
+    assert is_business_day(day) is False
+
+
+def test_holiday_on_a_sunday_is_not_a_business_day():
+    assert D(2027, 3, 21).weekday() == 6
+    assert holiday_name(D(2027, 3, 21)) == "春分の日"
+    assert is_business_day(D(2027, 3, 21)) is False
+
+
+def test_ordinary_day_has_no_holiday_name():
+    assert holiday_name(D(2027, 4, 28)) is None
+    assert is_public_holiday(D(2027, 4, 28)) is False
+
+
+def test_by_default_the_centre_is_open_on_the_year_end_weekdays():
+    # 2027-12-29..31 are Wed–Fri; without NSS_CENTRE_CLOSED_DAYS they are ordinary business days.
+    assert [is_business_day(D(2027, 12, day)) for day in (29, 30, 31)] == [True, True, True]
+
+
+def test_centre_closed_day_setting_makes_12_29_no_business_day(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = [(12, 29)]
+    assert is_business_day(D(2027, 12, 29)) is False
+    # Only the listed day: the days around it stay open.
+    assert is_business_day(D(2027, 12, 28)) is True
+    assert is_business_day(D(2027, 12, 30)) is True
+
+
+def test_centre_closed_day_setting_applies_to_every_year(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = [(12, 29)]
+    assert is_business_day(D(2026, 12, 29)) is False  # a Tuesday
+    assert is_business_day(D(2028, 12, 29)) is False  # a Friday
+
+
+def test_centre_closed_days_may_be_given_as_lists(settings):
+    # Settings read from JSON/environment give lists, not tuples.
+    settings.NSS_CENTRE_CLOSED_DAYS = [[12, 29], [12, 30]]
+    assert is_business_day(D(2027, 12, 29)) is False
+    assert is_business_day(D(2027, 12, 30)) is False
+    assert is_business_day(D(2027, 12, 31)) is True
+
+
+# --- add_business_days / next_business_day ---
+
+
+@pytest.mark.parametrize(
+    ("start", "count", "expected"),
+    [
+        (D(2027, 4, 26), 1, D(2027, 4, 27)),  # Mon → Tue
+        (D(2027, 4, 23), 1, D(2027, 4, 26)),  # Fri → Mon over the weekend
+        (D(2027, 4, 27), 2, D(2027, 4, 30)),  # Tue + 2 skips 昭和の日
+        (D(2027, 4, 28), 1, D(2027, 4, 30)),
+        (D(2027, 4, 28), 2, D(2027, 5, 6)),  # across the whole of Golden Week
+        (D(2027, 4, 30), 1, D(2027, 5, 6)),
+        (D(2027, 5, 1), 1, D(2027, 5, 6)),  # from a Saturday: the start itself does not count
+        (D(2027, 5, 3), 2, D(2027, 5, 7)),  # from a holiday
+        (D(2026, 12, 30), 1, D(2026, 12, 31)),
+        (D(2026, 12, 30), 2, D(2027, 1, 4)),  # over 元日 and the weekend
+        (D(2026, 12, 31), 1, D(2027, 1, 4)),
+        (D(2027, 3, 19), 1, D(2027, 3, 23)),  # Fri → Tue over the substitute holiday
+        (D(2027, 4, 27), 10, D(2027, 5, 17)),
+    ],
+)
+def test_add_business_days_skips_weekends_and_public_holidays(start, count, expected):
+    assert add_business_days(start, count) == expected
+
+
+@pytest.mark.parametrize("day", [D(2027, 4, 27), D(2027, 5, 1), D(2027, 4, 29)])
+def test_adding_zero_business_days_is_the_day_itself(day):
+    assert add_business_days(day, 0) == day
+
+
+def test_adding_a_negative_number_of_business_days_is_refused():
+    with pytest.raises(ValueError):
+        add_business_days(D(2027, 4, 27), -1)
+
+
+def test_add_business_days_over_the_year_end_closure(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = YEAR_END_CLOSURE
+    # 12/28 Mon; 12/29–31 closed, 1/1 元日, 1/2–3 weekend (and closed), 1/4 Mon.
+    assert add_business_days(D(2026, 12, 28), 1) == D(2027, 1, 4)
+    assert add_business_days(D(2026, 12, 30), 2) == D(2027, 1, 5)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (D(2027, 4, 26), D(2027, 4, 27)),  # strictly after, even from a business day
+        (D(2027, 4, 28), D(2027, 4, 30)),
+        (D(2027, 4, 30), D(2027, 5, 6)),
+        (D(2027, 5, 4), D(2027, 5, 6)),
+        (D(2026, 12, 31), D(2027, 1, 4)),
+        (D(2027, 3, 19), D(2027, 3, 23)),
+        (D(2027, 12, 31), D(2028, 1, 3)),
+    ],
+)
+def test_next_business_day_is_the_first_business_day_strictly_after(day, expected):
+    assert next_business_day(day) == expected
+
+
+def test_next_business_day_honours_centre_closed_days(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = [(12, 29)]
+    assert next_business_day(D(2027, 12, 28)) == D(2027, 12, 30)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (D(2027, 4, 28), D(2027, 4, 28)),
+        (D(2027, 4, 29), D(2027, 4, 30)),
+        (D(2027, 5, 1), D(2027, 5, 6)),
+        (D(2027, 3, 21), D(2027, 3, 23)),
+    ],
+)
+def test_business_day_on_or_after_keeps_a_business_day_and_moves_any_other(day, expected):
+    assert business_day_on_or_after(day) == expected
+
+
+_JP = holidays.country_holidays("JP", years=range(2025, 2031))
+
+
+def _oracle_is_business_day(day: datetime.date) -> bool:
+    return day.weekday() < 5 and day not in _JP
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(
+    start=st.dates(min_value=D(2025, 1, 1), max_value=D(2029, 12, 31)),
+    count=st.integers(min_value=0, max_value=30),
+)
+def test_add_business_days_counts_exactly_count_business_days(start, count):
+    result = add_business_days(start, count)
+    between = [start + datetime.timedelta(days=n) for n in range(1, (result - start).days + 1)]
+    assert sum(_oracle_is_business_day(day) for day in between) == count
+    if count:
+        assert _oracle_is_business_day(result)
+
+
+# --- add_months ---
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (D(2027, 4, 27), 3, D(2027, 7, 27)),
+        (D(2027, 4, 27), 0, D(2027, 4, 27)),
+        (D(2027, 4, 27), 12, D(2028, 4, 27)),
+        (D(2027, 11, 15), 3, D(2028, 2, 15)),  # over the year end
+        (D(2027, 12, 15), 1, D(2028, 1, 15)),
+        (D(2026, 11, 30), 3, D(2027, 2, 28)),  # clamped to the end of a common-year February
+        (D(2027, 11, 30), 3, D(2028, 2, 29)),  # clamped to the end of a leap-year February
+        (D(2027, 1, 31), 1, D(2027, 2, 28)),
+        (D(2027, 10, 31), 1, D(2027, 11, 30)),  # 30-day month
+        (D(2027, 5, 31), 3, D(2027, 8, 31)),
+        (D(2028, 2, 29), 12, D(2029, 2, 28)),
+        (D(2027, 3, 31), -1, D(2027, 2, 28)),
+        (D(2027, 1, 15), -1, D(2026, 12, 15)),
+    ],
+)
+def test_add_months_is_calendar_months_clamped_to_the_month_end(day, months, expected):
+    assert add_months(day, months) == expected

@@ -1,0 +1,220 @@
+"""Screens 1–7 of SPEC §3 in headless Chromium: a customer files 通関士IDの追加 end to end."""
+
+import re
+import threading
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from applications import clock, rules, services
+from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
+from applications.reception_numbers import is_valid_reception_number
+from tests.factories import PASSWORD, ContractFactory, CustomerFactory, DraftFactory
+
+# transaction=True: the live server runs in another thread, so the data must be committed to be seen.
+# serialized_rollback=True: the flush after each transactional test wipes the data migrations' reference
+# data (processing methods, staff groups); it is restored from the serialised test database before each
+# test, so these tests neither depend on nor spoil what the migrations loaded (tests/factories.py also
+# re-creates the methods).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+RECEPTION_NUMBER = re.compile(r"^[0-9]{7}[A-Z]$")
+
+
+def assert_screen(page: Page, name: str) -> None:
+    """Wait until `<main data-screen>` is `name` (navigation done), then read it once more and compare."""
+    main = page.locator("main")
+    expect(main).to_have_attribute("data-screen", name)
+    assert main.get_attribute("data-screen") == name
+
+
+def field(page: Page, label: str):
+    """The input whose <label> is `label`, plus the "*" crispy-forms appends to required ones (a regex is
+    matched against the label's raw text, whitespace included). Anchored, because the section labelled by its
+    heading "② 利用開始希望日・追加する識別番号" would match a plain substring search for 利用開始希望日."""
+    return page.get_by_label(re.compile(rf"^\s*{re.escape(label)}\s*\*?\s*$"))
+
+
+def button(page: Page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def items(page: Page):
+    return page.locator("#application-items tr[data-item]")
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.goto("/login/")
+    assert_screen(page, "login")
+    field(page, "ユーザーID").fill(username)
+    field(page, "パスワード").fill(password)
+    button(page, "ログイン").click()
+    assert_screen(page, "menu")
+
+
+@pytest.fixture
+def customer():
+    return CustomerFactory(contract=ContractFactory(methods=["interactive", "netnaccs"]))
+
+
+def test_customer_files_an_application_through_screens_1_to_7(page: Page, customer, screenshot):
+    start = rules.earliest_start_date(clock.today())
+
+    # 1 login → 2 menu
+    page.goto("/login/")
+    assert_screen(page, "login")
+    screenshot(page, "login")
+    field(page, "ユーザーID").fill(customer.username)
+    field(page, "パスワード").fill(PASSWORD)
+    button(page, "ログイン").click()
+    assert_screen(page, "menu")
+    expect(page.locator("main")).to_contain_text(customer.contract.user_code)
+    screenshot(page, "menu")
+
+    # 3 guidance
+    button(page, "通関士IDの追加").click()
+    assert_screen(page, "guidance")
+    screenshot(page, "guidance")
+
+    # 4 applicant: prefilled from the account; a full-width phone number is normalised
+    button(page, "通関士IDを追加する").click()
+    assert_screen(page, "applicant")
+    expect(field(page, "氏名")).to_have_value(customer.full_name)
+    expect(field(page, "部署")).to_have_value(customer.department)
+    expect(field(page, "電話番号")).to_have_value(customer.phone)
+    expect(field(page, "メールアドレス")).to_have_value(customer.email)
+    field(page, "電話番号").fill("０３－５５５５－１２３４")
+    screenshot(page, "applicant")
+    button(page, "通関士用利用者IDの入力へ進む").click()
+    assert_screen(page, "add-ids")
+    draft = Application.objects.get(created_by=customer, status=ApplicationStatus.DRAFT)
+    assert draft.applicant_phone == "03-5555-1234"
+
+    # 5 add-ids: two IDs (one per processing method), remove one, add it back
+    expect(items(page)).to_have_count(0)
+    field(page, "利用開始希望日").fill(start.isoformat())
+    field(page, "処理方式").select_option(label="インタラクティブ処理方式")
+    field(page, "希望識別番号").fill("ｂ２ｃ")
+    field(page, "通関士氏名").fill("通関 一郎")
+    button(page, "設定する").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(1)
+    expect(items(page).nth(0)).to_contain_text("B2C")
+    expect(field(page, "利用開始希望日")).to_have_value(start.isoformat())
+
+    def add_netnaccs():
+        field(page, "処理方式").select_option(label="netNACCS")
+        field(page, "通関士氏名").fill("通関 一郎")
+        button(page, "設定する").click()
+        assert_screen(page, "add-ids")
+        expect(items(page)).to_have_count(2)
+        expect(items(page).nth(1)).to_contain_text("netNACCS")
+        expect(items(page).nth(1)).to_contain_text("指定なし")
+
+    add_netnaccs()
+    items(page).nth(1).get_by_role("button", name="削除").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(1)
+    expect(items(page).nth(0)).to_contain_text("B2C")
+    add_netnaccs()
+    assert [(i.processing_method.code, i.desired_identifier) for i in draft.items.order_by("pk")] == [
+        ("interactive", "B2C"),
+        ("netnaccs", ""),
+    ]
+    screenshot(page, "add-ids")
+
+    # 6 confirm, back to 5 with everything kept, 6 again
+    button(page, "申込内容確認へ進む").click()
+    assert_screen(page, "confirm")
+    main = page.locator("main")
+    expect(main).to_contain_text("B2C")
+    expect(main).to_contain_text("03-5555-1234")
+    expect(page.locator('[data-field="desired_start_date"]')).to_have_text(rules.format_date_ja(start))
+    expect(items(page)).to_have_count(2)
+    screenshot(page, "confirm")
+
+    button(page, "通関士用利用者IDの入力に戻る").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(2)
+    expect(items(page).nth(0)).to_contain_text("B2C")
+    expect(items(page).nth(1)).to_contain_text("netNACCS")
+    expect(field(page, "利用開始希望日")).to_have_value(start.isoformat())
+    screenshot(page, "add-ids")
+
+    button(page, "申込内容確認へ進む").click()
+    assert_screen(page, "confirm")
+
+    # 7 complete: the reception number on screen is the one in the database, and it is well formed
+    button(page, "申込内容を登録する").click()
+    assert_screen(page, "complete")
+    screenshot(page, "complete")
+    shown = page.locator('[data-field="reception_number"]').inner_text().strip()
+    assert RECEPTION_NUMBER.fullmatch(shown), shown
+    assert is_valid_reception_number(shown)
+    draft.refresh_from_db()
+    assert draft.status == ApplicationStatus.SUBMITTED
+    assert draft.reception_number == shown
+    assert Application.objects.filter(contract=customer.contract).count() == 1
+
+    # back to 2
+    button(page, "メニューに戻る").click()
+    assert_screen(page, "menu")
+    screenshot(page, "menu")
+
+
+def test_double_click_on_submit_files_one_application(page: Page, customer, screenshot, monkeypatch):
+    """申込内容を登録する clicked twice quickly: the browser sends two POSTs, the server files one.
+
+    Chromium folds a true dblclick into one form submission before anything leaves the page, which would test
+    nothing on the server. So the first POST is held in the view for a moment (the live server runs in this
+    process) while the button is clicked again: the second POST files the application, the first then finds it
+    already filed.
+    """
+    draft = DraftFactory(
+        contract=customer.contract,
+        created_by=customer,
+        desired_start_date=rules.earliest_start_date(clock.today()),
+    )
+    real_submit = services.application_submit
+    calls = []
+    first_done = threading.Event()
+
+    def slow_first_submit(**kwargs):
+        first = not calls
+        calls.append(kwargs)
+        try:
+            if first:
+                time.sleep(0.5)
+            return real_submit(**kwargs)
+        finally:
+            if first:
+                first_done.set()
+
+    monkeypatch.setattr(services, "application_submit", slow_first_submit)
+
+    log_in(page, customer.username, PASSWORD)
+    page.goto(f"/applications/drafts/{draft.pk}/confirm/")
+    assert_screen(page, "confirm")
+
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    # Real mouse clicks at the button: Locator.click would wait for the first navigation to finish first.
+    box = button(page, "申込内容を登録する").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    with page.expect_request(lambda request: request.method == "POST"):
+        page.mouse.click(x, y)
+    page.mouse.click(x, y)
+    assert_screen(page, "complete")
+    assert first_done.wait(10), "the first POST never finished"
+    screenshot(page, "complete", prefix="double-click-")
+
+    assert len(posts) == 2, posts
+    assert len(calls) == 2, "both POSTs reached the submit service"
+    submitted = Application.objects.filter(contract=customer.contract).exclude(status=ApplicationStatus.DRAFT)
+    assert submitted.count() == 1
+    assert Application.objects.filter(contract=customer.contract).count() == 1
+    assert ReceptionNumberAllocation.objects.count() == 1
+    shown = page.locator('[data-field="reception_number"]').inner_text().strip()
+    assert shown == submitted.get().reception_number
+    assert is_valid_reception_number(shown)

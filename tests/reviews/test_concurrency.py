@@ -1,0 +1,149 @@
+"""Staff racing each other on one application, and approvals racing in one contract, on the real PostgreSQL
+(row locks only mean something there). SPEC §4: one wins, the others are told; never two sets of IDs."""
+
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from applications.exceptions import ApplicationError
+from applications.models import ApplicationStatus, NaccsUserId
+from reviews.services import application_approve, application_reject, application_take
+from tests.factories import ContractFactory
+from tests.reviews.conftest import staff_in, submitted_application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+APPROVED_SUBJECT = "【NSS】利用申込確認完了のお知らせ"
+
+
+def _race(target, count):
+    """Run target(i) in `count` threads released together; return (results, errors) by index."""
+    barrier = threading.Barrier(count)
+    results, errors = [None] * count, [None] * count
+
+    def run(index):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = target(index)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
+            errors[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
+    return results, errors
+
+
+def _staff(role, count):
+    users = [staff_in(role) for _ in range(count)]
+    for user in users:  # fill the permission cache before the race
+        assert user.has_perm("applications.review_application")
+    return users
+
+
+def _taken_application(identifiers=("K12", "", "")):
+    application = submitted_application(identifiers=identifiers)
+    return application_take(application=application, actor=staff_in("reviewer"))
+
+
+def _approval_mails():
+    return [message for message in mail.outbox if message.subject == APPROVED_SUBJECT]
+
+
+@pytest.mark.parametrize("parallel", [2, 8])
+def test_staff_approving_one_application_at_once_issue_exactly_one_set(require_postgres, settings, parallel):
+    settings.NSS_FOUR_EYES = False
+    application = _taken_application()
+    approvers = _staff("approver", parallel)
+
+    results, errors = _race(
+        lambda i: application_approve(application=application, actor=approvers[i]), parallel
+    )
+
+    winners = [index for index, result in enumerate(results) if result is not None]
+    assert len(winners) == 1
+    losers = [error for error in errors if error is not None]
+    assert len(losers) == parallel - 1
+    assert all(isinstance(error, ApplicationError) and str(error.message) for error in losers), errors
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.APPROVED
+    assert application.decided_by == approvers[winners[0]]
+    rows = NaccsUserId.objects.filter(contract=application.contract)
+    assert rows.count() == 3
+    assert set(rows.values_list("pk", flat=True)) == {naccs_id.pk for naccs_id in results[winners[0]]}
+    assert len(_approval_mails()) == 1
+
+
+def test_approve_and_reject_at_the_same_moment_exactly_one_wins(require_postgres, settings):
+    settings.NSS_FOUR_EYES = False
+    application = _taken_application()
+    approver, rejecter = _staff("approver", 2)
+    actions = [
+        lambda: application_approve(application=application, actor=approver),
+        lambda: application_reject(application=application, actor=rejecter, reason="書類不備"),
+    ]
+
+    results, errors = _race(lambda i: actions[i](), 2)
+
+    assert [result is not None for result in results].count(True) == 1
+    [loser] = [error for error in errors if error is not None]
+    assert isinstance(loser, ApplicationError) and str(loser.message)
+    application.refresh_from_db()
+    issued = NaccsUserId.objects.filter(contract=application.contract).count()
+    if results[0] is not None:
+        assert application.status == ApplicationStatus.APPROVED
+        assert application.rejection_reason == ""
+        assert issued == 3
+        assert len(_approval_mails()) == 1
+    else:
+        assert application.status == ApplicationStatus.REJECTED
+        assert application.rejection_reason == "書類不備"
+        assert application.start_date is None
+        assert issued == 0
+        assert _approval_mails() == []
+
+
+def test_parallel_approvals_in_one_contract_issue_distinct_identifiers(require_postgres, settings):
+    settings.NSS_FOUR_EYES = False
+    parallel = 10
+    contract = ContractFactory()
+    wishes = [
+        ("K12", ""),
+        ("K12",),
+        ("",),
+        ("K12", ""),
+        ("K12",),
+        ("", ""),
+        ("K12",),
+        ("K12",),
+        ("",),
+        ("K12", ""),
+    ]
+    applications = []
+    for identifiers in wishes:
+        application = submitted_application(contract=contract, identifiers=identifiers)
+        applications.append(application_take(application=application, actor=staff_in("reviewer")))
+    approvers = _staff("approver", parallel)
+
+    results, errors = _race(
+        lambda i: application_approve(application=applications[i], actor=approvers[i]), parallel
+    )
+
+    assert errors == [None] * parallel
+    identifiers = list(NaccsUserId.objects.filter(contract=contract).values_list("identifier", flat=True))
+    assert len(identifiers) == sum(len(w) for w in wishes)
+    assert len(set(identifiers)) == len(identifiers)
+    assert not any(letter in identifier for identifier in identifiers for letter in "OI")
+    wanting = {index for index, w in enumerate(wishes) if "K12" in w}
+    got_desired = [index for index in range(parallel) if any(i.identifier == "K12" for i in results[index])]
+    assert len(got_desired) == 1 and got_desired[0] in wanting
+    for application in applications:
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.APPROVED
