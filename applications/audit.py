@@ -16,6 +16,7 @@ ACTION_LABELS = {
     "application_withdraw": _("取下げ"),
     "progress_notice_post": _("進行状況の通知"),
     "id_notice_view": _("ID通知内容の閲覧"),
+    "email_resend": _("メール再送"),
 }
 
 

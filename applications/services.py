@@ -157,6 +157,7 @@ def application_submit(*, application: Application) -> Application:
         )
         items = list(draft.items.select_related("processing_method"))
         email_application_received_queue(
+            application_id=draft.pk,
             to=draft.applicant_email,
             context={
                 "reception_number": draft.reception_number,

@@ -189,14 +189,49 @@ NSS_BASE_URL = env("NSS_BASE_URL", default="http://127.0.0.1:8000")
 # ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 # Without a broker (embedded default) tasks run in-process at the call.
 CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env("CELERY_BROKER_URL", default=""))
 )
 CELERY_TASK_EAGER_PROPAGATES = True
+# Reliability, chosen together:
+# - acks_late: a message is acknowledged only after its task finished, so a worker that dies mid-task does not lose
+#   it (Redis redelivers it once the visibility timeout has passed);
+# - reject_on_worker_lost: a task whose worker process was killed is re-queued at once instead of being acked;
+# - prefetch multiplier 1: a worker holds one unacknowledged message at a time, so a crash strands at most one and
+#   long tasks do not hold messages other workers could run;
+# - visibility timeout 300 s: how long Redis waits for an ack before redelivering; longer than any task may run
+#   (time limit 120 s), so a slow task is not run twice, short enough that a lost one comes back in minutes.
+# Every task is idempotent on its own (the outbox row's lock and status), so a redelivery is always harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request must never hang on a broker that is down: fail fast, the sweeper sends later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="nss")
+CELERY_BEAT_SCHEDULE = {
+    "email-requeue-unsent": {
+        "task": "notifications.tasks.email_requeue_unsent",
+        "schedule": env.float("NSS_EMAIL_SWEEP_INTERVAL_SECONDS", default=30.0),
+    },
+}
 
-# AUDIT (django-auditlog): the JSON change format, no automatic model registration (services record).
+# OUTBOX (notifications)
+# ------------------------------------------------------------------------------
+# A queued e-mail the task has not sent within this time is re-queued by the sweeper.
+NSS_EMAIL_SWEEP_GRACE_SECONDS = env.int("NSS_EMAIL_SWEEP_GRACE_SECONDS", default=60)
+# Backoff after a failed attempt: base × 2^(attempt-1), at most one hour; FAILED after this many attempts.
+NSS_EMAIL_RETRY_BASE_SECONDS = env.int("NSS_EMAIL_RETRY_BASE_SECONDS", default=30)
+NSS_EMAIL_MAX_ATTEMPTS = env.int("NSS_EMAIL_MAX_ATTEMPTS", default=8)
+NSS_EMAIL_MESSAGE_ID_DOMAIN = env("NSS_EMAIL_MESSAGE_ID_DOMAIN", default="nss.naccs.example")
+
+# AUDIT (django-auditlog): the JSON change format; services record each action (applications/audit.py).
 AUDITLOG_STORE_JSON_CHANGES = True
 
 # STAFF (SPEC §4)
@@ -204,8 +239,6 @@ AUDITLOG_STORE_JSON_CHANGES = True
 # Four-eyes: the approver must differ from the reviewer who took the application.
 NSS_FOUR_EYES = env.bool("NSS_FOUR_EYES", default=False)
 OTP_TOTP_ISSUER = "NSS"
-# The serving-side window of TOTP codes: one step (30 s) either side for clock drift.
-OTP_TOTP_TOLERANCE = 1
 
 # BUSINESS RULES (SPEC §3)
 # ------------------------------------------------------------------------------

@@ -34,9 +34,12 @@ def _cursor(application: Application) -> str:
 def _parse_cursor(value: str) -> tuple[datetime.datetime, int] | None:
     try:
         stamp, pk = value.rsplit("|", 1)
-        return datetime.datetime.fromisoformat(stamp), int(pk)
+        parsed = datetime.datetime.fromisoformat(stamp), int(pk)
     except (ValueError, TypeError):
         return None
+    # Our cursors always carry their offset; anything else was not made by us and is ignored.
+    stamp_ok = parsed[0].tzinfo is not None
+    return parsed if stamp_ok and 0 <= parsed[1] < 2**63 else None
 
 
 def application_queue(

@@ -183,6 +183,7 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
         issued=[f"{contract.user_code}{naccs_id.identifier}" for naccs_id in issued],
     )
     email_application_approved_queue(
+        application_id=locked.pk,
         to=locked.applicant_email,
         context=_email_context(locked, start_date=format_date_ja(confirmed)),
     )
@@ -212,7 +213,9 @@ def application_reject(
         changes={"status": [old, locked.status]},
         reason=reason,
     )
-    email_application_rejected_queue(to=locked.applicant_email, context=_email_context(locked, reason=reason))
+    email_application_rejected_queue(
+        application_id=locked.pk, to=locked.applicant_email, context=_email_context(locked, reason=reason)
+    )
     return locked
 
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("applications/<int:pk>/approve/", views.application_approve, name="approve"),
     path("applications/<int:pk>/reject/", views.application_reject, name="reject"),
     path("applications/<int:pk>/notices/", views.notice_post, name="notice"),
+    path("applications/<int:pk>/emails/<int:email_id>/resend/", views.email_resend, name="email-resend"),
 ]

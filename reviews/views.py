@@ -3,14 +3,16 @@ its actions. Thin: authorise, parse, call one service, redirect."""
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from applications import clock
+from applications import audit, clock
+from notifications import services as notification_services
+from notifications.models import Email
 from applications.exceptions import ApplicationError
 
 from . import selectors, services
@@ -67,6 +69,7 @@ def _detail_context(request, application, **forms):
     return {
         "application": application,
         "trail": selectors.audit_trail(application=application),
+        "emails": notification_services.emails_about(topic="application", topic_id=application.pk),
         "today": today,
         "approve_form": forms.get("approve_form")
         or ApproveForm(
@@ -181,3 +184,22 @@ def notice_post(request, pk):
             messages.success(request, _("進行状況を通知しました。"))
         return redirect("reviews:application", pk=pk)
     return _render_detail(request, application, notice_form=form)
+
+
+@require_POST
+@staff_required(PERM_REVIEW)
+def email_resend(request, pk, email_id):
+    """再送: a failed or stuck e-mail is queued again; a sent one is sent again as a new copy. Audited."""
+    application = selectors.application_for_staff(application_id=pk)
+    email = get_object_or_404(Email, pk=email_id, topic="application", topic_id=application.pk)
+    queued = notification_services.email_resend(email_id=email.pk)
+    audit.record(
+        application,
+        actor=request.user,
+        action="email_resend",
+        email=email.kind,
+        to=email.to,
+        queued=queued.pk,
+    )
+    messages.success(request, _("メールを再送キューに入れました（%(to)s）。") % {"to": email.to})
+    return redirect("reviews:application", pk=pk)

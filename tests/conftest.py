@@ -42,6 +42,19 @@ def _ci_runs_against_the_real_services():
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager_unless_real_worker(request):
+    """Tasks run in-process (so mail.outbox sees e-mails) except in tests marked `real_worker`, which start a real
+    Celery worker against the real Redis and must publish to it."""
+    from nss_portal.celery import app
+
+    eager = request.node.get_closest_marker("real_worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashers(settings):
     settings.PASSWORD_HASHERS = [
         "tests.hashers.FastScryptPasswordHasher",

@@ -25,7 +25,7 @@ def test_django_cache_is_the_real_redis(require_redis):
 @pytest.mark.redis
 def test_celery_broker_is_the_configured_redis(require_redis):
     assert celery_app.conf.broker_url == settings.REDIS_URL
-    assert celery_app.conf.task_always_eager is False
+    assert settings.CELERY_TASK_ALWAYS_EAGER is False
     with celery_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
         assert conn.connected
@@ -34,4 +34,4 @@ def test_celery_broker_is_the_configured_redis(require_redis):
 def test_without_redis_celery_runs_tasks_eagerly(settings):
     if settings.REDIS_URL:
         pytest.skip("runs only on the embedded defaults")
-    assert celery_app.conf.task_always_eager is True
+    assert settings.CELERY_TASK_ALWAYS_EAGER is True

@@ -1,0 +1,182 @@
+"""Staff queue at scale: seeds N applications into a scratch PostgreSQL database and times every filter, search
+and page of the staff queue (reviews.selectors.application_queue), printing the plan's scan types.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nss_bench .venv/bin/python bench/queue_scale.py --rows 1000000
+
+The database named in DATABASE_URL is dropped and re-created: point it at a scratch database only.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
+
+import django  # noqa: E402
+import psycopg  # noqa: E402
+
+CONTRACTS = 9_999
+
+
+def recreate_database(url: str) -> None:
+    import environ
+
+    config = environ.Env.db_url_config(url)
+    name = config["NAME"]
+    if not name.startswith("nss_bench"):
+        sys.exit("refusing to drop a database whose name does not start with nss_bench")
+    admin = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def seed(rows: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO applications_contract (user_code, company_name, office_name, department, address, created_at)
+            SELECT 'B' || lpad(i::text, 4, '0'), '株式会社ベンチ' || i, '本社', '', '', now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [CONTRACTS],
+        )
+        cursor.execute(
+            """
+            INSERT INTO applications_contract_processing_methods (contract_id, processingmethod_id)
+            SELECT c.id, m.id FROM applications_contract c CROSS JOIN applications_processingmethod m
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO applications_user (password, is_superuser, username, first_name, last_name, email, is_staff,
+                is_active, date_joined, contract_id, full_name, department, phone)
+            SELECT '!', false, 'bench' || c.id, '', '', '', false, true, now(), c.id, '', '', ''
+            FROM applications_contract c
+            """
+        )
+        # Statuses: 1% 受付, 0.5% 内容確認中, the rest decided; submitted every 30 s up to now.
+        cursor.execute(
+            """
+            INSERT INTO applications_application (contract_id, kind, status, reception_number, applicant_name,
+                applicant_department, applicant_phone, applicant_email, desired_start_date, created_by_id,
+                created_at, updated_at, submitted_at, answer_due_on, rejection_reason)
+            SELECT c.id, 'add_customs_broker_ids',
+                CASE WHEN i %% 200 < 2 THEN 'submitted' WHEN i %% 200 = 2 THEN 'under_review'
+                     WHEN i %% 200 < 20 THEN 'rejected' ELSE 'approved' END,
+                (1000000 + i)::text || 'A', 'ベンチ', '', '03-0000-0000', 'bench@example.com',
+                current_date + 7, u.id, now(), now(), now() - (%s - i) * interval '30 seconds',
+                (now() - (%s - i) * interval '30 seconds')::date + 1, ''
+            FROM generate_series(1, %s) AS i
+            JOIN applications_contract c ON c.id = 1 + (i %% %s)
+            JOIN applications_user u ON u.contract_id = c.id
+            """,
+            [rows, rows, rows, CONTRACTS],
+        )
+        cursor.execute(
+            """
+            INSERT INTO applications_applicationitem (application_id, processing_method_id, desired_identifier,
+                broker_name, created_at)
+            SELECT a.id, (SELECT id FROM applications_processingmethod ORDER BY sort_order LIMIT 1 OFFSET (a.id % 2)),
+                '', 'ベンチ ' || a.id, now()
+            FROM applications_application a
+            """
+        )
+        cursor.execute("ANALYZE")
+
+
+def timed(label, func, repeat=7):
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = func()
+        samples.append((time.perf_counter() - started) * 1000)
+    return label, statistics.median(samples), max(samples), result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="reuse an already seeded database")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("set DATABASE_URL=postgres://…/nss_bench (a scratch database)")
+    if not args.keep:
+        recreate_database(url)
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from applications import clock
+    from reviews.selectors import application_queue
+
+    if not args.keep:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        seed(args.rows)
+        print(f"seeded {args.rows:,} applications in {time.perf_counter() - started:.1f} s")
+
+    today = clock.today()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM applications_application")
+        total = cursor.fetchone()[0]
+    first = application_queue(status="", today=today)
+    deep_cursor = None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT submitted_at, id FROM applications_application ORDER BY submitted_at, id OFFSET %s LIMIT 1",
+            [total // 2],
+        )
+        stamp, pk = cursor.fetchone()
+        deep_cursor = f"{stamp.isoformat()}|{pk}"
+    cases = [
+        ("open (default), first page", lambda: application_queue(today=today)),
+        ("all statuses, first page", lambda: application_queue(status="", today=today)),
+        (
+            "all statuses, next page",
+            lambda: application_queue(status="", after=first.next_cursor, today=today),
+        ),
+        (
+            "all statuses, page in the middle",
+            lambda: application_queue(status="", after=deep_cursor, today=today),
+        ),
+        ("status 審査終了, first page", lambda: application_queue(status="approved", today=today)),
+        ("method netNACCS, open", lambda: application_queue(method_code="netnaccs", today=today)),
+        ("overdue", lambda: application_queue(overdue=True, today=today)),
+        (
+            "search reception number",
+            lambda: application_queue(status="", q=f"{1000000 + total // 3}A", today=today),
+        ),
+        ("search 利用者コード", lambda: application_queue(status="", q="B0042", today=today)),
+        ("search company name part", lambda: application_queue(status="", q="ベンチ4242", today=today)),
+    ]
+    print(f"\nstaff queue over {total:,} applications (PostgreSQL, median / max of 7 runs, 50 rows a page)\n")
+    print("| case | rows | median ms | max ms | queries |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    from django.test.utils import CaptureQueriesContext
+
+    for label, func in cases:
+        with CaptureQueriesContext(connection) as captured:
+            func()
+        label, median, worst, page = timed(label, func)
+        print(
+            f"| {label} | {len(page.rows)} | {median:.1f} | {worst:.1f} | {len(captured.captured_queries)} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

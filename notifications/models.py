@@ -1,0 +1,64 @@
+"""The e-mail outbox (SPEC §5): every message is a row written in the transaction of the change that causes it.
+
+A Celery task sends it after commit; the beat sweeper re-queues rows left unsent; the row lock and the status make
+a retried or duplicated task harmless (see notifications/services.py `email_send`)."""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", _("送信待ち")
+    SENT = "sent", _("送信済み")
+    FAILED = "failed", _("送信失敗")
+
+
+class Email(models.Model):
+    kind = models.CharField(_("種類"), max_length=50)
+    # What the e-mail is about, as plain data (this app imports no other): ("application", its id).
+    topic = models.CharField(_("対象"), max_length=30, blank=True)
+    topic_id = models.BigIntegerField(_("対象ID"), null=True, blank=True)
+    to = models.EmailField(_("宛先"))
+    subject = models.CharField(_("件名"), max_length=200)
+    body_text = models.TextField(_("本文（テキスト）"))
+    body_html = models.TextField(_("本文（HTML）"), blank=True)
+    # Fixed per row, so a receiving system (and our tests) can tell a duplicate from a second e-mail.
+    message_id = models.CharField(_("Message-ID"), max_length=200, unique=True)
+    status = models.CharField(
+        _("状態"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("送信試行回数"), default=0)
+    last_error = models.TextField(_("最後のエラー"), blank=True)
+    # When the sweeper should (re)queue it if it is still unsent: a grace period after creation, then backoff.
+    next_attempt_at = models.DateTimeField(_("次回送信予定"), db_default=Now())
+    created_at = models.DateTimeField(_("作成日時"), db_default=Now())
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+    resent_from = models.ForeignKey(
+        "self",
+        verbose_name=_("再送元"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resends",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("メール")
+        verbose_name_plural = _("メール")
+        indexes = [
+            models.Index(fields=["topic", "topic_id", "created_at"], name="email_topic"),
+            models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="email_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False)
+                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="email_sent_at_iff_sent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.to} ({self.status})"
