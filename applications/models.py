@@ -246,10 +246,11 @@ class Application(models.Model):
             # The staff queue: by status, oldest first, and the overdue filter.
             models.Index(fields=["status", "submitted_at", "id"], name="application_queue"),
             models.Index(fields=["submitted_at", "id"], name="application_queue_all"),
+            # Open applications in queue order: the default view and the overdue filter scan only these.
             models.Index(
-                fields=["answer_due_on", "submitted_at"],
+                fields=["submitted_at", "id"],
                 condition=Q(status__in=["submitted", "under_review"]),
-                name="application_open_due",
+                name="application_open_queue",
             ),
         ]
 

@@ -53,11 +53,17 @@ def application_queue(
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
     """Submitted applications, oldest first (SPEC §4), filtered; `after` is the cursor of the previous page."""
-    qs = Application.objects.exclude(status=ApplicationStatus.DRAFT)
+    statuses = {s for s in ApplicationStatus.values if s != ApplicationStatus.DRAFT}
     if status == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        statuses &= set(OPEN_STATUSES)
     elif status:
-        qs = qs.filter(status=status)
+        statuses &= {status}
+    if overdue:
+        statuses &= set(OPEN_STATUSES)
+    # One condition on status (a repeated one would make the planner misjudge how many rows match).
+    qs = Application.objects.filter(status__in=sorted(statuses))
+    if overdue:
+        qs = qs.filter(answer_due_on__lt=today)
     if method_code:
         qs = qs.filter(
             Exists(
@@ -66,14 +72,13 @@ def application_queue(
                 )
             )
         )
-    if overdue:
-        qs = qs.filter(status__in=OPEN_STATUSES, answer_due_on__lt=today)
     if q:
         qs = qs.filter(_search(q))
     cursor = _parse_cursor(after) if after else None
     if cursor:
         stamp, pk = cursor
-        qs = qs.filter(Q(submitted_at__gt=stamp) | Q(submitted_at=stamp, pk__gt=pk))
+        # (submitted_at, id) > (stamp, pk), written so that the first condition is an index range by itself.
+        qs = qs.filter(submitted_at__gte=stamp).filter(Q(submitted_at__gt=stamp) | Q(pk__gt=pk))
     rows = list(
         qs.select_related("contract", "reviewer")
         .prefetch_related(

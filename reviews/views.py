@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from applications import audit, clock
+from applications.exceptions import ApplicationError
 from notifications import services as notification_services
 from notifications.models import Email
-from applications.exceptions import ApplicationError
 
 from . import selectors, services
 from .forms import ApproveForm, NoticeForm, QueueFilterForm, RejectForm, StaffLoginForm
