@@ -14,7 +14,7 @@ ALPHABET_LETTERS = string.ascii_uppercase
 ALPHABET_DIGITS = string.digits
 INITIAL_PASSWORD_LENGTH = 8
 # The hasher for 利用者ID passwords; see docs/decisions.md ("Hashing 利用者ID passwords").
-NACCS_PASSWORD_HASHER = "scrypt"  # noqa: S105 (a hasher name, not a password)
+NACCS_PASSWORD_HASHER = "naccs_scrypt"  # noqa: S105 (a hasher name, see applications/hashers.py)
 
 
 def generate_initial_password() -> str:

@@ -121,6 +121,12 @@ AUTH_USER_MODEL = "applications.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "menu"
 LOGOUT_REDIRECT_URL = "login"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # 利用者ID passwords (UTB gateway): see applications/hashers.py.
+    "applications.hashers.NaccsScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -239,6 +245,15 @@ AUDITLOG_STORE_JSON_CHANGES = True
 # Four-eyes: the approver must differ from the reviewer who took the application.
 NSS_FOUR_EYES = env.bool("NSS_FOUR_EYES", default=False)
 OTP_TOTP_ISSUER = "NSS"
+
+# UTB GATEWAY (SPEC §6)
+# ------------------------------------------------------------------------------
+# Whether a national holiday on a weekday counts as a weekday for the UTB hours (weekdays 00:00–23:00).
+NSS_UTB_OPEN_ON_HOLIDAYS = env.bool("NSS_UTB_OPEN_ON_HOLIDAYS", default=False)
+NSS_UTB_MAX_FAILED_LOGINS = env.int("NSS_UTB_MAX_FAILED_LOGINS", default=5)
+NSS_UTB_LOCKOUT_MINUTES = env.int("NSS_UTB_LOCKOUT_MINUTES", default=15)
+# After a successful password check, the same ID + password skip the slow hash for this long (API hot path).
+NSS_UTB_VERIFIED_CACHE_SECONDS = env.int("NSS_UTB_VERIFIED_CACHE_SECONDS", default=300)
 
 # BUSINESS RULES (SPEC §3)
 # ------------------------------------------------------------------------------

@@ -11,5 +11,6 @@ urlpatterns = [
     path("customs-broker-ids/guidance/", views.guidance, name="guidance"),
     path("applications/", include("applications.urls")),
     path("staff/", include("reviews.urls")),
+    path("utb/", include("utb_gateway.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

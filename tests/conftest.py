@@ -4,10 +4,12 @@ needs a missing one is skipped with the reason; in CI (CI=true) it fails instead
 import os
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 
-from tests.factories import ContractFactory, CustomerFactory
+from applications import clock, rules
+from tests.factories import FROZEN_AT, ContractFactory, CustomerFactory, otp_login, staff_with_device
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -58,6 +60,7 @@ def _celery_eager_unless_real_worker(request):
 def _fast_password_hashers(settings):
     settings.PASSWORD_HASHERS = [
         "tests.hashers.FastScryptPasswordHasher",
+        "tests.hashers.FastNaccsScryptPasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ]
 
@@ -76,3 +79,35 @@ def customer(contract):
 def customer_client(client, customer):
     client.force_login(customer)
     return client
+
+
+@pytest.fixture
+def frozen_clock():
+    """Stand on a Monday morning in Japan (FROZEN_AT); yields the traveller, to shift or move_to."""
+    with time_machine.travel(FROZEN_AT, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def freeze(frozen_clock):
+    """Stand at FROZEN_AT; returns the earliest valid desired start date."""
+    return rules.earliest_start_date(clock.today())
+
+
+# --- the NACCS centre's staff: able to log in at the staff login (password and TOTP) ---------------
+
+
+@pytest.fixture
+def reviewer(db):
+    return staff_with_device("reviewer", email="reviewer@nacc.example")
+
+
+@pytest.fixture
+def approver(db):
+    return staff_with_device("approver", email="approver@nacc.example")
+
+
+@pytest.fixture
+def staff_client(client, reviewer):
+    """The test client, logged in as `reviewer` through the staff login (OTP-verified)."""
+    return otp_login(client, reviewer)

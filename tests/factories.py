@@ -1,11 +1,18 @@
-"""Model factories for every test module (factory_boy)."""
+"""Model factories for every test module (factory_boy), the staff-role helpers built on them, and the suite's
+fixed moment in time."""
 
 import datetime
 import importlib
 
 import factory
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from applications import clock, rules
 from applications.models import (
     Application,
     ApplicationItem,
@@ -15,8 +22,16 @@ from applications.models import (
     ProcessingMethod,
     User,
 )
+from applications.services import application_submit
+from tests.html import Page
 
 PASSWORD = "correct-horse-battery"
+
+# A Monday morning in Japan (the `frozen_clock` and `freeze` fixtures of tests/conftest.py stand here). Submitted
+# now → 回答予定日 Tue 11/17; overdue from Wed 11/18. The Monday a week later, 2026-11-23, is 勤労感謝の日: not
+# a business day, yet inside the start-date window.
+FROZEN_AT = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=clock.JST)
+HOLIDAY = datetime.date(2026, 11, 23)
 # Every account gets the same known password, hashed with the suite's cheap hasher (tests/hashers.py).
 _password_hash = factory.LazyFunction(lambda: make_password(PASSWORD))
 
@@ -120,3 +135,89 @@ class ItemFactory(factory.django.DjangoModelFactory):
     processing_method = factory.LazyFunction(lambda: method("interactive"))
     desired_identifier = ""
     broker_name = factory.Sequence(lambda n: f"通関 太郎{n}")
+
+
+# --- the NACCS centre's staff ------------------------------
+
+# The roles of migration 0004. A transactional test's flush removes the groups the migration made, so the
+# helpers put them back with the same permissions.
+ROLES = {
+    "reviewer": ["review_application"],
+    "approver": ["review_application", "approve_application"],
+}
+
+
+def role_group(name: str) -> Group:
+    content_type = ContentType.objects.get_for_model(Application)
+    group, _ = Group.objects.get_or_create(name=name)
+    for codename in ROLES[name]:
+        permission, _ = Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": codename}
+        )
+        group.permissions.add(permission)
+    return group
+
+
+def staff_in(role: str | None, **kwargs) -> User:
+    """A staff member in the group `role` (None: in no group, so without the review permission)."""
+    user = StaffFactory(**kwargs)
+    if role:
+        user.groups.add(role_group(role))
+    return user
+
+
+def add_totp_device(user) -> TOTPDevice:
+    """The confirmed authenticator the staff login asks a code of."""
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def staff_with_device(role: str | None, **kwargs) -> User:
+    """A staff member who can log in at the staff login: in `role`, with a confirmed TOTP device."""
+    user = staff_in(role, **kwargs)
+    add_totp_device(user)
+    return user
+
+
+def totp_code(user) -> str:
+    """The code `user`'s authenticator app shows now."""
+    device = TOTPDevice.objects.get(user=user)
+    code = totp(
+        bytes.fromhex(device.key), step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
+    )
+    return f"{code:0{device.digits}d}"
+
+
+def otp_login(client, user):
+    """Log `user` in at the staff login with password and the current TOTP code; returns the OTP-verified client."""
+    response = client.post(
+        reverse("reviews:login"),
+        {"username": user.username, "password": PASSWORD, "otp_token": totp_code(user)},
+    )
+    assert response.status_code == 302, Page(response).page_errors()
+    return client
+
+
+def submitted_application(
+    *, contract=None, methods=None, identifiers=None, desired_start_date=None, **kwargs
+) -> Application:
+    """A draft with one item per entry of `methods` (processing method codes) and of `identifiers` (a desired
+    識別番号 or "" for none), filed through the real submission service with a valid desired date (the earliest
+    one, unless given). By default one interactive item without a desired 識別番号."""
+    if identifiers is None:
+        identifiers = [""] * len(methods or ("interactive",))
+    if methods is None:
+        methods = ["interactive"] * len(identifiers)
+    factory_kwargs = {"items": 0, **kwargs}
+    if contract is not None:
+        factory_kwargs["contract"] = contract
+    draft = DraftFactory(
+        desired_start_date=desired_start_date or rules.earliest_start_date(clock.today()), **factory_kwargs
+    )
+    for index, (code, identifier) in enumerate(zip(methods, identifiers, strict=True)):
+        ItemFactory(
+            application=draft,
+            processing_method=method(code),
+            desired_identifier=identifier,
+            broker_name=f"通関 士{index}",
+        )
+    return application_submit(application=draft)

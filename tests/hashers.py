@@ -5,7 +5,13 @@ The algorithm names stay the same, so code that asks for "scrypt" gets this one 
 
 from django.contrib.auth.hashers import ScryptPasswordHasher
 
+from applications.hashers import NaccsScryptPasswordHasher
+
 
 class FastScryptPasswordHasher(ScryptPasswordHasher):
     work_factor = 2**8
     parallelism = 1
+
+
+class FastNaccsScryptPasswordHasher(NaccsScryptPasswordHasher):
+    work_factor = 2**8

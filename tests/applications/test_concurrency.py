@@ -1,41 +1,17 @@
 """Submissions racing each other on the real PostgreSQL (row locks and sequences only mean something there)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from applications import clock, rules, services
 from applications.exceptions import IllegalTransition
 from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
 from applications.reception_numbers import is_valid_reception_number
 from tests.factories import ContractFactory, DraftFactory
+from tests.threads import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 PARALLEL = 24
-
-
-def _race(target, count):
-    """Run target(i) in `count` threads released together; return (results, errors) by index."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = target(index)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
-            errors[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def test_parallel_submissions_get_distinct_reception_numbers(require_postgres):
@@ -43,7 +19,7 @@ def test_parallel_submissions_get_distinct_reception_numbers(require_postgres):
     start = rules.earliest_start_date(clock.today())
     drafts = [DraftFactory(contract=contract, desired_start_date=start) for _ in range(PARALLEL)]
 
-    results, errors = _race(
+    results, errors = race(
         lambda i: services.application_submit(application=drafts[i]).reception_number, PARALLEL
     )
 
@@ -58,7 +34,7 @@ def test_the_same_draft_submitted_in_parallel_files_exactly_one_application(requ
     draft = DraftFactory(desired_start_date=start)
     allocations_before = ReceptionNumberAllocation.objects.count()
 
-    results, errors = _race(
+    results, errors = race(
         lambda i: services.application_submit(application=draft).reception_number, PARALLEL
     )
 

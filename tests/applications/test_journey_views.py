@@ -1,7 +1,5 @@
 """Screens 1–8 through Django's test client: the whole filing journey without JavaScript."""
 
-import re
-
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -9,13 +7,9 @@ from django.urls import reverse
 from applications import clock, rules
 from applications.models import Application, ApplicationStatus
 from tests.factories import PASSWORD, method
+from tests.html import screen
 
 pytestmark = pytest.mark.django_db
-
-
-def screen(response) -> str:
-    match = re.search(r'<main[^>]*data-screen="([^"]+)"', response.content.decode())
-    return match.group(1) if match else ""
 
 
 def test_customer_files_an_application_through_screens_1_to_7(

@@ -9,10 +9,7 @@ import datetime
 import itertools
 
 import pytest
-import time_machine
 from auditlog.models import LogEntry
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,39 +17,15 @@ from django.urls import reverse
 from applications import clock, services
 from applications.models import Application, ApplicationStatus, NaccsUserId, ProgressNotice
 from reviews import services as review_services
-from tests.applications.test_views import Page
-from tests.factories import ContractFactory, CustomerFactory, DraftFactory, StaffFactory
+from tests.factories import ContractFactory, CustomerFactory, DraftFactory
+from tests.html import Page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
-# Monday 2026-11-16 in Japan. The desired date two business days on is Wednesday 2026-11-18;
+# Submitted at FROZEN_AT (Monday 2026-11-16), the desired date two business days on is Wednesday 2026-11-18;
 # 2026-11-23 is 勤労感謝の日, so the next business day after the 20th is Tuesday 2026-11-24.
-FROZEN_AT = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=clock.JST)
 DESIRED = datetime.date(2026, 11, 18)
 LATER = datetime.date(2026, 11, 24)
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(FROZEN_AT, tick=False):
-        yield
-
-
-@pytest.fixture
-def reviewer(db):
-    """A NACCS centre reviewer: staff, in Group "reviewer" holding applications.review_application.
-    Made with get_or_create because a transactional test elsewhere may have flushed the migrated ones."""
-    content_type = ContentType.objects.get_for_model(Application)
-    permission, _ = Permission.objects.get_or_create(
-        codename="review_application",
-        content_type=content_type,
-        defaults={"name": "Can take, review, reject and post notices on applications"},
-    )
-    group, _ = Group.objects.get_or_create(name="reviewer")
-    group.permissions.add(permission)
-    staff = StaffFactory()
-    staff.groups.add(group)
-    return staff
 
 
 @pytest.fixture
@@ -81,6 +54,16 @@ def rejected(customer, reviewer, *, reason: str) -> Application:
     application = submitted(customer)
     review_services.application_take(application=application, actor=reviewer)
     return review_services.application_reject(application=application, actor=reviewer, reason=reason)
+
+
+def not_approved(customer, reviewer, state: str) -> Application:
+    """An application left submitted, under review or rejected."""
+    if state == "rejected":
+        return rejected(customer, reviewer, reason="理由")
+    application = submitted(customer)
+    if state == "under_review":
+        review_services.application_take(application=application, actor=reviewer)
+    return application
 
 
 def detail_url(application) -> str:
@@ -202,12 +185,7 @@ def test_detail_shows_the_ids_asked(customer_client, customer):
 
 @pytest.mark.parametrize("state", ["submitted", "under_review", "rejected"])
 def test_id_notice_button_is_absent_until_approved(customer_client, customer, reviewer, state):
-    if state == "rejected":
-        application = rejected(customer, reviewer, reason="理由")
-    else:
-        application = submitted(customer)
-        if state == "under_review":
-            review_services.application_take(application=application, actor=reviewer)
+    application = not_approved(customer, reviewer, state)
 
     page = Page(customer_client.get(detail_url(application)))
 
@@ -308,12 +286,7 @@ def test_id_notice_of_a_draft_is_404(customer_client, customer):
 
 @pytest.mark.parametrize("state", ["submitted", "under_review", "rejected"])
 def test_id_notice_of_an_application_not_approved_is_404(customer_client, customer, reviewer, state):
-    if state == "rejected":
-        application = rejected(customer, reviewer, reason="理由")
-    else:
-        application = submitted(customer)
-        if state == "under_review":
-            review_services.application_take(application=application, actor=reviewer)
+    application = not_approved(customer, reviewer, state)
     assert Application.objects.get(pk=application.pk).status == state
 
     assert customer_client.get(notice_url(application)).status_code == 404

@@ -3,21 +3,14 @@ Another office's draft, application or detail is a 404, never a 403 that would c
 and nothing of it changes."""
 
 import pytest
-import time_machine
 from django.urls import reverse
 
-from applications import clock, rules, services
+from applications import services
 from applications.models import Application, ApplicationStatus
-from tests.applications.test_views import FROZEN_AT, Page
 from tests.factories import ContractFactory, CustomerFactory, DraftFactory, ItemFactory, method
+from tests.html import Page
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def freeze():
-    with time_machine.travel(FROZEN_AT, tick=False):
-        yield rules.earliest_start_date(clock.today())
 
 
 @pytest.fixture

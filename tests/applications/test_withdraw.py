@@ -7,8 +7,7 @@ from applications.exceptions import IllegalTransition
 from applications.models import ApplicationStatus
 from applications.services import application_withdraw
 from reviews.services import application_take
-from tests.factories import CustomerFactory
-from tests.reviews.conftest import submitted_application
+from tests.factories import CustomerFactory, submitted_application
 
 pytestmark = pytest.mark.django_db
 

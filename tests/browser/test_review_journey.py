@@ -4,28 +4,18 @@ date than the one asked, then the customer reads the result (詳細) and the ID 
 import re
 
 import pytest
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
-from applications import business_calendar, clock, crypto, rules
+from applications import business_calendar, crypto, rules
 from applications.models import Application, ApplicationStatus, NaccsUserId
-from applications.services import application_submit
 from tests.browser.test_filing_journey import assert_screen, button, field, log_in
-from tests.factories import PASSWORD, ContractFactory, CustomerFactory, DraftFactory, ItemFactory, method
-from tests.reviews.conftest import staff_in
+from tests.factories import PASSWORD, ContractFactory, CustomerFactory, submitted_application, totp_code
 
 # The same database marker as test_filing_journey.py: the live server runs in another thread, so the data must
 # be committed; serialized_rollback restores the migrations' reference data after each flush.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 DESIRED_IDENTIFIER = "K7Q"
-
-
-def totp_code(device: TOTPDevice) -> str:
-    """The code the reviewer's authenticator app shows now."""
-    code = totp(bytes.fromhex(device.key), step=device.step, t0=device.t0, digits=device.digits)
-    return f"{code:0{device.digits}d}"
 
 
 @pytest.fixture
@@ -35,34 +25,14 @@ def customer():
 
 @pytest.fixture
 def application(customer) -> Application:
-    """Filed through the real submission service, as tests.reviews.conftest.submitted_application does, but with
-    one ID per processing method: interactive with a desired 識別番号, netNACCS with none."""
-    draft = DraftFactory(
+    """Filed through the real submission service with one ID per processing method: interactive with a desired
+    識別番号, netNACCS with none."""
+    return submitted_application(
         contract=customer.contract,
         created_by=customer,
-        items=0,
-        desired_start_date=rules.earliest_start_date(clock.today()),
+        methods=("interactive", "netnaccs"),
+        identifiers=(DESIRED_IDENTIFIER, ""),
     )
-    ItemFactory(
-        application=draft,
-        processing_method=method("interactive"),
-        desired_identifier=DESIRED_IDENTIFIER,
-        broker_name="通関 一郎",
-    )
-    ItemFactory(
-        application=draft,
-        processing_method=method("netnaccs"),
-        desired_identifier="",
-        broker_name="通関 二郎",
-    )
-    return application_submit(application=draft)
-
-
-@pytest.fixture
-def reviewer():
-    user = staff_in("reviewer", email="reviewer@nacc.example")
-    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    return user
 
 
 def test_reviewer_approves_with_a_later_start_date_and_the_customer_reads_the_id_notice(
@@ -78,7 +48,7 @@ def test_reviewer_approves_with_a_later_start_date_and_the_customer_reads_the_id
     assert_screen(page, "staff-login")
     field(page, "ユーザーID").fill(reviewer.username)
     field(page, "パスワード").fill(PASSWORD)
-    field(page, "確認コード（認証アプリの6桁）").fill(totp_code(TOTPDevice.objects.get(user=reviewer)))
+    field(page, "確認コード（認証アプリの6桁）").fill(totp_code(reviewer))
     screenshot(page, "staff-login", prefix="review-")
     button(page, "ログイン").click()
 

@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.applications.test_views import Page
 from tests.factories import PASSWORD, StaffFactory
+from tests.html import Page
 
 pytestmark = pytest.mark.django_db
 

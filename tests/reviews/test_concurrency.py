@@ -1,44 +1,18 @@
 """Staff racing each other on one application, and approvals racing in one contract, on the real PostgreSQL
 (row locks only mean something there). SPEC §4: one wins, the others are told; never two sets of IDs."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection
 
 from applications.exceptions import ApplicationError
 from applications.models import ApplicationStatus, NaccsUserId
 from reviews.services import application_approve, application_reject, application_take
-from tests.factories import ContractFactory
-from tests.reviews.conftest import staff_in, submitted_application
+from tests.factories import ContractFactory, staff_in, submitted_application
+from tests.threads import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 APPROVED_SUBJECT = "【NSS】利用申込確認完了のお知らせ"
-
-
-def _race(target, count):
-    """Run target(i) in `count` threads released together; return (results, errors) by index."""
-    barrier = threading.Barrier(count)
-    results, errors = [None] * count, [None] * count
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = target(index)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on below
-            errors[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return results, errors
 
 
 def _staff(role, count):
@@ -63,8 +37,10 @@ def test_staff_approving_one_application_at_once_issue_exactly_one_set(require_p
     application = _taken_application()
     approvers = _staff("approver", parallel)
 
-    results, errors = _race(
-        lambda i: application_approve(application=application, actor=approvers[i]), parallel
+    results, errors = race(
+        lambda i: application_approve(application=application, actor=approvers[i]),
+        parallel,
+        no_thread_may_hang=True,
     )
 
     winners = [index for index, result in enumerate(results) if result is not None]
@@ -90,7 +66,7 @@ def test_approve_and_reject_at_the_same_moment_exactly_one_wins(require_postgres
         lambda: application_reject(application=application, actor=rejecter, reason="書類不備"),
     ]
 
-    results, errors = _race(lambda i: actions[i](), 2)
+    results, errors = race(lambda i: actions[i](), 2, no_thread_may_hang=True)
 
     assert [result is not None for result in results].count(True) == 1
     [loser] = [error for error in errors if error is not None]
@@ -132,8 +108,10 @@ def test_parallel_approvals_in_one_contract_issue_distinct_identifiers(require_p
         applications.append(application_take(application=application, actor=staff_in("reviewer")))
     approvers = _staff("approver", parallel)
 
-    results, errors = _race(
-        lambda i: application_approve(application=applications[i], actor=approvers[i]), parallel
+    results, errors = race(
+        lambda i: application_approve(application=applications[i], actor=approvers[i]),
+        parallel,
+        no_thread_may_hang=True,
     )
 
     assert errors == [None] * parallel

@@ -11,7 +11,7 @@ from django.db import connection
 from applications import crypto, passwords
 from applications.models import NaccsUserId
 from reviews.services import application_approve, application_take
-from tests.reviews.conftest import submitted_application
+from tests.factories import submitted_application
 
 
 def _issue(reviewer, monkeypatch, count=3):
@@ -65,7 +65,7 @@ def test_stored_secret_decrypts_to_the_password_and_the_hash_verifies_it(reviewe
     stored = NaccsUserId.objects.filter(issued_by__isnull=False).order_by("pk")
     assert [crypto.decrypt(n.initial_password_encrypted) for n in stored] == issued
     for naccs_id, password in zip(stored, issued, strict=True):
-        assert naccs_id.password_hash.startswith("scrypt$")
+        assert naccs_id.password_hash.startswith("naccs_scrypt$")
         assert passwords.check_naccs_password(password, naccs_id.password_hash)
         assert not passwords.check_naccs_password(password.lower(), naccs_id.password_hash)
 

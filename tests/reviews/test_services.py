@@ -25,8 +25,15 @@ from reviews.services import (
     confirmed_start_date_default,
     progress_notice_post,
 )
-from tests.factories import ContractFactory, CustomerFactory, DraftFactory, NaccsUserIdFactory, StaffFactory
-from tests.reviews.conftest import staff_in
+from tests.factories import (
+    ContractFactory,
+    CustomerFactory,
+    DraftFactory,
+    NaccsUserIdFactory,
+    StaffFactory,
+    staff_in,
+    submitted_application,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +55,13 @@ def frozen_clock():
 
 
 @pytest.fixture
-def submitted(make_submitted):
-    return make_submitted(identifiers=("",))
+def submitted(db):
+    return submitted_application(identifiers=("",))
 
 
 @pytest.fixture
-def taken(make_submitted, reviewer):
-    application = make_submitted(identifiers=("K12", "", ""))
+def taken(reviewer):
+    application = submitted_application(identifiers=("K12", "", ""))
     return application_take(application=application, actor=reviewer)
 
 
@@ -257,14 +264,12 @@ def test_approval_issues_one_id_per_item_with_the_desired_identifier_when_free(t
     assert len({row.identifier for row in rows}) == 3
 
 
-def test_allocated_identifiers_skip_those_in_the_contract_and_never_contain_o_or_i(
-    make_submitted, reviewer, approver
-):
+def test_allocated_identifiers_skip_those_in_the_contract_and_never_contain_o_or_i(reviewer, approver):
     contract = ContractFactory()
     existing = {"AAA", "AAB", "AAD"}
     for identifier in existing:
         NaccsUserIdFactory(contract=contract, identifier=identifier)
-    application = make_submitted(contract=contract, identifiers=("", "", ""))
+    application = submitted_application(contract=contract, identifiers=("", "", ""))
     application_take(application=application, actor=reviewer)
 
     issued = application_approve(application=application, actor=approver)
@@ -276,10 +281,8 @@ def test_allocated_identifiers_skip_those_in_the_contract_and_never_contain_o_or
     assert not any(letter in identifier for identifier in allocated for letter in "OI")
 
 
-def test_a_desired_identifier_taken_since_submission_is_replaced_by_an_allocated_one(
-    make_submitted, reviewer, approver
-):
-    application = make_submitted(identifiers=("K12",))
+def test_a_desired_identifier_taken_since_submission_is_replaced_by_an_allocated_one(reviewer, approver):
+    application = submitted_application(identifiers=("K12",))
     application_take(application=application, actor=reviewer)
     NaccsUserIdFactory(contract=application.contract, identifier="K12")
 
@@ -290,9 +293,9 @@ def test_a_desired_identifier_taken_since_submission_is_replaced_by_an_allocated
     assert NaccsUserId.objects.filter(contract=application.contract, identifier="K12").count() == 1
 
 
-def test_an_identifier_held_by_another_contract_is_still_given_as_desired(make_submitted, reviewer, approver):
+def test_an_identifier_held_by_another_contract_is_still_given_as_desired(reviewer, approver):
     NaccsUserIdFactory(identifier="K12")
-    application = make_submitted(identifiers=("K12",))
+    application = submitted_application(identifiers=("K12",))
     application_take(application=application, actor=reviewer)
 
     [issued] = application_approve(application=application, actor=approver)
@@ -399,11 +402,9 @@ def test_staff_without_the_review_permission_cannot_approve(taken):
 # --- four-eyes ---
 
 
-def test_with_four_eyes_the_approver_who_took_the_application_cannot_approve_it(
-    make_submitted, approver, settings
-):
+def test_with_four_eyes_the_approver_who_took_the_application_cannot_approve_it(approver, settings):
     settings.NSS_FOUR_EYES = True
-    application = make_submitted()
+    application = submitted_application()
     application_take(application=application, actor=approver)
 
     with pytest.raises(ApplicationError) as excinfo:

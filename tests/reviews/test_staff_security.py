@@ -1,76 +1,37 @@
 """Who reaches the staff workplace (SPEC §4): staff log in with password and TOTP; customers never reach staff
 pages and staff never log in as customers; `next` stays local; CSRF guards every staff action."""
 
-import datetime
 import re
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import clock, rules
-from applications.models import Application, ApplicationStatus, NaccsUserId
-from applications.services import application_submit
+from applications.models import ApplicationStatus, NaccsUserId
 from reviews import services as review_services
-from tests.applications.test_views import Page
-from tests.factories import PASSWORD, CustomerFactory, DraftFactory, StaffFactory
+from tests.factories import (
+    PASSWORD,
+    CustomerFactory,
+    StaffFactory,
+    add_totp_device,
+    otp_login,
+    role_group,
+    staff_with_device,
+    submitted_application,
+    totp_code,
+)
+from tests.html import Page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
-NOW = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=clock.JST)
 STAFF_LOGIN_ERROR = "ユーザーID、パスワードまたは確認コードが正しくありません。"
 CUSTOMER_LOGIN_ERROR = "ユーザーIDまたはパスワードが正しくありません。"
 
-SV_ROLES = {
-    "reviewer": ["review_application"],
-    "approver": ["review_application", "approve_application"],
-}
 
-
-@pytest.fixture(autouse=True)
-def sv_clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def sv_group(name: str) -> Group:
-    content_type = ContentType.objects.get_for_model(Application)
-    group, _ = Group.objects.get_or_create(name=name)
-    for codename in SV_ROLES[name]:
-        permission, _ = Permission.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": codename}
-        )
-        group.permissions.add(permission)
-    return group
-
-
-def sv_add_device(user) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-
-
-def sv_make_staff(role: str | None, **kwargs):
-    user = StaffFactory(**kwargs)
-    if role:
-        user.groups.add(sv_group(role))
-    sv_add_device(user)
-    return user
-
-
-def sv_code(user) -> str:
-    device = TOTPDevice.objects.get(user=user)
-    code = totp(
-        bytes.fromhex(device.key), step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
-    )
-    return f"{code:0{device.digits}d}"
-
-
-def sv_other_code(user) -> str:
+def other_code(user) -> str:
     """A well-formed code that is not valid now (nor one step either side)."""
     device = TOTPDevice.objects.get(user=user)
     key = bytes.fromhex(device.key)
@@ -91,29 +52,8 @@ def staff_login(client, username, password=PASSWORD, otp_token=None, next_url=No
     return client.post(url, data)
 
 
-def sv_login(client, user):
-    response = staff_login(client, user.username, otp_token=sv_code(user))
-    assert response.status_code == 302, Page(response).page_errors()
-    return client
-
-
 def logged_in(client) -> bool:
     return "_auth_user_id" in client.session
-
-
-def sv_submit() -> Application:
-    draft = DraftFactory(desired_start_date=rules.earliest_start_date(clock.today()))
-    return application_submit(application=draft)
-
-
-@pytest.fixture
-def sv_reviewer(db):
-    return sv_make_staff("reviewer", username="sv-reviewer")
-
-
-@pytest.fixture
-def sv_staff_client(client, sv_reviewer):
-    return sv_login(client, sv_reviewer)
 
 
 def login_redirect_of(url: str) -> str:
@@ -132,17 +72,17 @@ def test_staff_login_page_has_the_three_fields(client):
     assert page.control_labelled("確認コード（認証アプリの6桁）").attrs["name"] == "otp_token"
 
 
-def test_staff_login_with_password_and_the_right_code(client, sv_reviewer):
-    response = staff_login(client, sv_reviewer.username, otp_token=sv_code(sv_reviewer))
+def test_staff_login_with_password_and_the_right_code(client, reviewer):
+    response = staff_login(client, reviewer.username, otp_token=totp_code(reviewer))
     assert response.status_code == 302
     assert response["Location"] == reverse("reviews:queue")
     assert logged_in(client)
     assert client.get(reverse("reviews:queue")).status_code == 200
 
 
-def test_a_full_width_code_is_accepted(client, sv_reviewer):
-    code = "".join(chr(ord(c) + 0xFEE0) for c in sv_code(sv_reviewer))
-    assert staff_login(client, sv_reviewer.username, otp_token=code).status_code == 302
+def test_a_full_width_code_is_accepted(client, reviewer):
+    code = "".join(chr(ord(c) + 0xFEE0) for c in totp_code(reviewer))
+    assert staff_login(client, reviewer.username, otp_token=code).status_code == 302
     assert logged_in(client)
 
 
@@ -155,66 +95,64 @@ def _refused(client, response):
     assert client.get(reverse("reviews:queue")).status_code == 302
 
 
-def test_a_wrong_code_is_refused(client, sv_reviewer):
-    _refused(client, staff_login(client, sv_reviewer.username, otp_token=sv_other_code(sv_reviewer)))
+def test_a_wrong_code_is_refused(client, reviewer):
+    _refused(client, staff_login(client, reviewer.username, otp_token=other_code(reviewer)))
 
 
 @pytest.mark.parametrize("otp_token", [None, "", "   "])
 def test_a_missing_code_is_refused_without_telling_whether_the_password_was_right(
-    client, sv_reviewer, otp_token
+    client, reviewer, otp_token
 ):
     # An empty code is a plain "required" error on the code field (nothing to hide: the user left it empty) …
-    right = staff_login(client, sv_reviewer.username, otp_token=otp_token)
+    right = staff_login(client, reviewer.username, otp_token=otp_token)
     assert right.status_code == 200
     assert Page(right).screen == "staff-login"
     assert Page(right).field_errors("otp_token").strip()
     assert not logged_in(client)
     assert client.get(reverse("reviews:queue")).status_code == 302
     # … and the page is the same whether the password was right or wrong: nothing is revealed.
-    wrong = staff_login(client, sv_reviewer.username, password="wrong", otp_token=otp_token)
+    wrong = staff_login(client, reviewer.username, password="wrong", otp_token=otp_token)
     assert Page(wrong).page_errors() == Page(right).page_errors()
     assert Page(wrong).field_errors("otp_token") == Page(right).field_errors("otp_token")
 
 
-def test_a_wrong_password_with_the_right_code_is_refused_with_the_same_message(client, sv_reviewer):
-    _refused(
-        client, staff_login(client, sv_reviewer.username, password="wrong", otp_token=sv_code(sv_reviewer))
-    )
+def test_a_wrong_password_with_the_right_code_is_refused_with_the_same_message(client, reviewer):
+    _refused(client, staff_login(client, reviewer.username, password="wrong", otp_token=totp_code(reviewer)))
 
 
 def test_an_unknown_user_is_refused_with_the_same_message(client):
     _refused(client, staff_login(client, "nobody", otp_token="123456"))
 
 
-def test_a_replayed_code_is_refused(client, sv_reviewer):
-    code = sv_code(sv_reviewer)
-    assert staff_login(client, sv_reviewer.username, otp_token=code).status_code == 302
+def test_a_replayed_code_is_refused(client, reviewer):
+    code = totp_code(reviewer)
+    assert staff_login(client, reviewer.username, otp_token=code).status_code == 302
     other = Client()
-    _refused(other, staff_login(other, sv_reviewer.username, otp_token=code))
+    _refused(other, staff_login(other, reviewer.username, otp_token=code))
 
 
 def test_staff_without_a_confirmed_device_cannot_log_in(client):
     user = StaffFactory()
-    user.groups.add(sv_group("reviewer"))
-    device = sv_add_device(user)
+    user.groups.add(role_group("reviewer"))
+    device = add_totp_device(user)
     device.confirmed = False
     device.save()
-    _refused(client, staff_login(client, user.username, otp_token=sv_code(user)))
+    _refused(client, staff_login(client, user.username, otp_token=totp_code(user)))
 
 
 def test_an_inactive_staff_member_cannot_log_in(client):
-    user = sv_make_staff("reviewer", is_active=False)
-    _refused(client, staff_login(client, user.username, otp_token=sv_code(user)))
+    user = staff_with_device("reviewer", is_active=False)
+    _refused(client, staff_login(client, user.username, otp_token=totp_code(user)))
 
 
 def test_a_customer_cannot_log_in_at_the_staff_login_even_with_a_device(client):
     customer = CustomerFactory()
-    sv_add_device(customer)
-    _refused(client, staff_login(client, customer.username, otp_token=sv_code(customer)))
+    add_totp_device(customer)
+    _refused(client, staff_login(client, customer.username, otp_token=totp_code(customer)))
 
 
-def test_a_staff_member_cannot_log_in_at_the_customer_login(client, sv_reviewer):
-    response = client.post(reverse("login"), {"username": sv_reviewer.username, "password": PASSWORD})
+def test_a_staff_member_cannot_log_in_at_the_customer_login(client, reviewer):
+    response = client.post(reverse("login"), {"username": reviewer.username, "password": PASSWORD})
     assert response.status_code == 200
     assert CUSTOMER_LOGIN_ERROR in Page(response).page_errors()
     assert not logged_in(client)
@@ -224,7 +162,7 @@ def test_a_staff_member_cannot_log_in_at_the_customer_login(client, sv_reviewer)
 
 
 def test_anonymous_is_sent_to_the_staff_login_with_next(client):
-    application = sv_submit()
+    application = submitted_application()
     for url in (reverse("reviews:queue"), reverse("reviews:application", kwargs={"pk": application.pk})):
         response = client.get(url)
         assert response.status_code == 302
@@ -232,7 +170,7 @@ def test_anonymous_is_sent_to_the_staff_login_with_next(client):
 
 
 def test_anonymous_posts_change_nothing(client):
-    application = sv_submit()
+    application = submitted_application()
     response = client.post(reverse("reviews:take", kwargs={"pk": application.pk}))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("reviews:login"))
@@ -241,7 +179,7 @@ def test_anonymous_posts_change_nothing(client):
 
 
 @pytest.fixture
-def sv_customer_client(client):
+def customer_via_login(client):
     customer = CustomerFactory()
     response = client.post(reverse("login"), {"username": customer.username, "password": PASSWORD})
     assert response.status_code == 302
@@ -249,25 +187,27 @@ def sv_customer_client(client):
     return client
 
 
-def test_a_customer_gets_403_on_staff_pages(sv_customer_client):
-    application = sv_submit()
-    assert sv_customer_client.get(reverse("reviews:queue")).status_code == 403
+def test_a_customer_gets_403_on_staff_pages(customer_via_login):
+    application = submitted_application()
+    assert customer_via_login.get(reverse("reviews:queue")).status_code == 403
     assert (
-        sv_customer_client.get(reverse("reviews:application", kwargs={"pk": application.pk})).status_code
+        customer_via_login.get(reverse("reviews:application", kwargs={"pk": application.pk})).status_code
         == 403
     )
 
 
-def test_a_customer_cannot_take_or_approve(sv_customer_client):
-    submitted = sv_submit()
-    response = sv_customer_client.post(reverse("reviews:take", kwargs={"pk": submitted.pk}))
+def test_a_customer_cannot_take_or_approve(customer_via_login):
+    submitted = submitted_application()
+    response = customer_via_login.post(reverse("reviews:take", kwargs={"pk": submitted.pk}))
     assert response.status_code == 403
     submitted.refresh_from_db()
     assert submitted.status == ApplicationStatus.SUBMITTED
     assert submitted.reviewer is None
 
-    under_review = review_services.application_take(application=sv_submit(), actor=sv_make_staff("reviewer"))
-    response = sv_customer_client.post(
+    under_review = review_services.application_take(
+        application=submitted_application(), actor=staff_with_device("reviewer")
+    )
+    response = customer_via_login.post(
         reverse("reviews:approve", kwargs={"pk": under_review.pk}),
         {
             "start_date": under_review.desired_start_date.isoformat(),
@@ -280,9 +220,9 @@ def test_a_customer_cannot_take_or_approve(sv_customer_client):
     assert not NaccsUserId.objects.filter(issued_by=under_review).exists()
 
 
-def test_staff_logged_in_without_otp_is_sent_to_the_staff_login(client, sv_reviewer):
-    client.force_login(sv_reviewer)
-    application = sv_submit()
+def test_staff_logged_in_without_otp_is_sent_to_the_staff_login(client, reviewer):
+    client.force_login(reviewer)
+    application = submitted_application()
     url = reverse("reviews:queue")
     response = client.get(url)
     assert response.status_code == 302
@@ -295,9 +235,9 @@ def test_staff_logged_in_without_otp_is_sent_to_the_staff_login(client, sv_revie
 
 
 def test_staff_without_the_review_permission_gets_403(client):
-    user = sv_make_staff(None)
-    sv_login(client, user)
-    application = sv_submit()
+    user = staff_with_device(None)
+    otp_login(client, user)
+    application = submitted_application()
     assert client.get(reverse("reviews:queue")).status_code == 403
     assert client.get(reverse("reviews:application", kwargs={"pk": application.pk})).status_code == 403
     assert client.post(reverse("reviews:take", kwargs={"pk": application.pk})).status_code == 403
@@ -308,23 +248,23 @@ def test_staff_without_the_review_permission_gets_403(client):
 # --- next ------------------------------------------------------------------------------------------
 
 
-def test_next_is_honoured_for_a_local_url(client, sv_reviewer):
-    application = sv_submit()
+def test_next_is_honoured_for_a_local_url(client, reviewer):
+    application = submitted_application()
     target = reverse("reviews:application", kwargs={"pk": application.pk})
-    response = staff_login(client, sv_reviewer.username, otp_token=sv_code(sv_reviewer), next_url=target)
+    response = staff_login(client, reviewer.username, otp_token=totp_code(reviewer), next_url=target)
     assert response.status_code == 302
     assert response["Location"] == target
 
 
-def test_next_from_the_query_string_is_honoured(client, sv_reviewer):
-    application = sv_submit()
+def test_next_from_the_query_string_is_honoured(client, reviewer):
+    application = submitted_application()
     target = reverse("reviews:application", kwargs={"pk": application.pk})
     login_page = Page(client.get(login_redirect_of(target)))
     login_form = login_page.form_of("ログイン")
     assert [node.attrs["value"] for node in login_form.find_all("input", name="next")] == [target]
     response = client.post(
         login_redirect_of(target),
-        {"username": sv_reviewer.username, "password": PASSWORD, "otp_token": sv_code(sv_reviewer)},
+        {"username": reviewer.username, "password": PASSWORD, "otp_token": totp_code(reviewer)},
     )
     assert response["Location"] == target
 
@@ -332,8 +272,8 @@ def test_next_from_the_query_string_is_honoured(client, sv_reviewer):
 @pytest.mark.parametrize(
     "target", ["https://evil.example/staff/", "//evil.example/", "http://evil.example", "https:evil.example"]
 )
-def test_an_external_next_is_ignored(client, sv_reviewer, target):
-    response = staff_login(client, sv_reviewer.username, otp_token=sv_code(sv_reviewer), next_url=target)
+def test_an_external_next_is_ignored(client, reviewer, target):
+    response = staff_login(client, reviewer.username, otp_token=totp_code(reviewer), next_url=target)
     assert response.status_code == 302
     assert response["Location"] == reverse("reviews:queue")
     assert logged_in(client)
@@ -342,16 +282,16 @@ def test_an_external_next_is_ignored(client, sv_reviewer, target):
 # --- CSRF ------------------------------------------------------------------------------------------
 
 
-def _csrf_client(sv_reviewer) -> Client:
+def _csrf_client(reviewer) -> Client:
     csrf_client = Client(enforce_csrf_checks=True)
     page = csrf_client.get(reverse("reviews:login"))
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
     response = csrf_client.post(
         reverse("reviews:login"),
         {
-            "username": sv_reviewer.username,
+            "username": reviewer.username,
             "password": PASSWORD,
-            "otp_token": sv_code(sv_reviewer),
+            "otp_token": totp_code(reviewer),
             "csrfmiddlewaretoken": token,
         },
     )
@@ -364,19 +304,19 @@ def _page_token(client, application) -> str:
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
-def test_staff_login_itself_needs_the_csrf_token(sv_reviewer):
+def test_staff_login_itself_needs_the_csrf_token(reviewer):
     csrf_client = Client(enforce_csrf_checks=True)
-    response = staff_login(csrf_client, sv_reviewer.username, otp_token=sv_code(sv_reviewer))
+    response = staff_login(csrf_client, reviewer.username, otp_token=totp_code(reviewer))
     assert response.status_code == 403
     assert not logged_in(csrf_client)
 
 
 @pytest.mark.parametrize("action", ["take", "approve", "reject", "notice"])
-def test_every_staff_action_needs_the_csrf_token(sv_reviewer, action):
-    csrf_client = _csrf_client(sv_reviewer)
-    application = sv_submit()
+def test_every_staff_action_needs_the_csrf_token(reviewer, action):
+    csrf_client = _csrf_client(reviewer)
+    application = submitted_application()
     if action in {"approve", "reject"}:
-        review_services.application_take(application=application, actor=sv_reviewer)
+        review_services.application_take(application=application, actor=reviewer)
     application.refresh_from_db()
     before = (application.status, application.notices.count())
     data = {

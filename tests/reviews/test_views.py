@@ -6,117 +6,33 @@ import datetime
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import clock, crypto, rules
-from applications.models import Application, ApplicationStatus, NaccsUserId, ProgressNotice
-from applications.services import application_submit
+from applications.models import ApplicationStatus, NaccsUserId, ProgressNotice
 from reviews import services as review_services
-from tests.applications.test_views import Page
-from tests.factories import PASSWORD, ContractFactory, DraftFactory, ItemFactory, StaffFactory, method
+from tests.factories import (
+    HOLIDAY,
+    ContractFactory,
+    DraftFactory,
+    otp_login,
+    staff_with_device,
+    submitted_application,
+)
+from tests.html import Page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
-# Monday 2026-11-16, 10:00 in Japan. Submitted now → 回答予定日 Tue 11/17; overdue from Wed 11/18 (two business
-# days later). Mon 11/23 is 勤労感謝の日: not a business day, so not a start date.
-NOW = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=clock.JST)
+# Submitted at FROZEN_AT (Mon 11/16), an application is due an answer on Tue 11/17 and overdue from Wed 11/18.
 TWO_BUSINESS_DAYS_LATER = datetime.datetime(2026, 11, 18, 10, 0, tzinfo=clock.JST)
-HOLIDAY = datetime.date(2026, 11, 23)
-
-SV_ROLES = {
-    "reviewer": ["review_application"],
-    "approver": ["review_application", "approve_application"],
-}
-
-
-@pytest.fixture(autouse=True)
-def sv_clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-# --- helpers and fixtures (prefixed sv_ so they never clash with tests/reviews/conftest.py) ---------------
-
-
-def sv_group(name: str) -> Group:
-    content_type = ContentType.objects.get_for_model(Application)
-    group, _ = Group.objects.get_or_create(name=name)
-    for codename in SV_ROLES[name]:
-        permission, _ = Permission.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": codename}
-        )
-        group.permissions.add(permission)
-    return group
-
-
-def sv_make_staff(role: str | None, **kwargs):
-    user = StaffFactory(**kwargs)
-    if role:
-        user.groups.add(sv_group(role))
-    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    return user
-
-
-def sv_code(user) -> str:
-    device = TOTPDevice.objects.get(user=user)
-    code = totp(
-        bytes.fromhex(device.key), step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
-    )
-    return f"{code:0{device.digits}d}"
-
-
-def sv_login(client: Client, user) -> Client:
-    response = client.post(
-        reverse("reviews:login"),
-        {"username": user.username, "password": PASSWORD, "otp_token": sv_code(user)},
-    )
-    assert response.status_code == 302, Page(response).page_errors()
-    return client
-
-
-def sv_submit(*, contract=None, methods=("interactive",), identifiers=None, **kwargs) -> Application:
-    """A draft with one item per processing method code in `methods`, filed through the real service."""
-    factory_kwargs = {"items": 0, **kwargs}
-    if contract is not None:
-        factory_kwargs["contract"] = contract
-    draft = DraftFactory(desired_start_date=rules.earliest_start_date(clock.today()), **factory_kwargs)
-    identifiers = identifiers or [""] * len(methods)
-    for index, (code, identifier) in enumerate(zip(methods, identifiers, strict=True)):
-        ItemFactory(
-            application=draft,
-            processing_method=method(code),
-            desired_identifier=identifier,
-            broker_name=f"通関 士{index}",
-        )
-    return application_submit(application=draft)
 
 
 @pytest.fixture
-def sv_reviewer(db):
-    return sv_make_staff("reviewer", username="sv-reviewer")
-
-
-@pytest.fixture
-def sv_approver(db):
-    return sv_make_staff("approver", username="sv-approver")
-
-
-@pytest.fixture
-def sv_staff_client(client, sv_reviewer):
-    return sv_login(client, sv_reviewer)
-
-
-@pytest.fixture
-def sv_approver_client(sv_approver):
-    return sv_login(Client(), sv_approver)
+def approver_client(approver):
+    return otp_login(Client(), approver)
 
 
 def queue_url(**params) -> str:
@@ -156,31 +72,31 @@ def take(application, actor):
 # --- the queue -------------------------------------------------------------------------------------
 
 
-def test_queue_screen_lists_open_applications_oldest_first(sv_clock, sv_staff_client, sv_reviewer):
-    first = sv_submit()
-    sv_clock.shift(datetime.timedelta(minutes=5))
-    second = sv_submit()
-    sv_clock.shift(datetime.timedelta(minutes=5))
-    third = sv_submit()
-    response = sv_staff_client.get(queue_url())
+def test_queue_screen_lists_open_applications_oldest_first(frozen_clock, staff_client, reviewer):
+    first = submitted_application()
+    frozen_clock.shift(datetime.timedelta(minutes=5))
+    second = submitted_application()
+    frozen_clock.shift(datetime.timedelta(minutes=5))
+    third = submitted_application()
+    response = staff_client.get(queue_url())
     assert response.status_code == 200
     assert Page(response).screen == "staff-queue"
     assert queue_rows(response) == [first.reception_number, second.reception_number, third.reception_number]
 
 
-def test_queue_default_shows_only_submitted_and_under_review(sv_staff_client, sv_reviewer, sv_approver):
-    submitted = sv_submit()
-    under_review = take(sv_submit(), sv_reviewer)
-    approved = take(sv_submit(), sv_reviewer)
-    review_services.application_approve(application=approved, actor=sv_approver)
-    rejected = take(sv_submit(), sv_reviewer)
-    review_services.application_reject(application=rejected, actor=sv_reviewer, reason="書類不備")
+def test_queue_default_shows_only_submitted_and_under_review(staff_client, reviewer, approver):
+    submitted = submitted_application()
+    under_review = take(submitted_application(), reviewer)
+    approved = take(submitted_application(), reviewer)
+    review_services.application_approve(application=approved, actor=approver)
+    rejected = take(submitted_application(), reviewer)
+    review_services.application_reject(application=rejected, actor=reviewer, reason="書類不備")
     DraftFactory()
 
-    rows = queue_rows(sv_staff_client.get(queue_url()))
+    rows = queue_rows(staff_client.get(queue_url()))
     assert rows == [submitted.reception_number, under_review.reception_number]
 
-    everything = queue_rows(sv_staff_client.get(queue_url(status="")))
+    everything = queue_rows(staff_client.get(queue_url(status="")))
     assert set(everything) == {
         submitted.reception_number,
         under_review.reception_number,
@@ -198,37 +114,37 @@ def test_queue_default_shows_only_submitted_and_under_review(sv_staff_client, sv
         ("rejected", "rejected"),
     ],
 )
-def test_queue_filters_by_status(sv_staff_client, sv_reviewer, sv_approver, status, expected):
-    apps = {"submitted": sv_submit(), "under_review": take(sv_submit(), sv_reviewer)}
-    apps["approved"] = take(sv_submit(), sv_reviewer)
-    review_services.application_approve(application=apps["approved"], actor=sv_approver)
-    apps["rejected"] = take(sv_submit(), sv_reviewer)
-    review_services.application_reject(application=apps["rejected"], actor=sv_reviewer, reason="書類不備")
-    assert queue_rows(sv_staff_client.get(queue_url(status=status))) == [apps[expected].reception_number]
+def test_queue_filters_by_status(staff_client, reviewer, approver, status, expected):
+    apps = {"submitted": submitted_application(), "under_review": take(submitted_application(), reviewer)}
+    apps["approved"] = take(submitted_application(), reviewer)
+    review_services.application_approve(application=apps["approved"], actor=approver)
+    apps["rejected"] = take(submitted_application(), reviewer)
+    review_services.application_reject(application=apps["rejected"], actor=reviewer, reason="書類不備")
+    assert queue_rows(staff_client.get(queue_url(status=status))) == [apps[expected].reception_number]
 
 
-def test_queue_filters_by_processing_method_of_any_item(sv_staff_client):
-    interactive_only = sv_submit(methods=("interactive",))
-    mixed = sv_submit(methods=("interactive", "netnaccs"))
-    netnaccs_only = sv_submit(methods=("netnaccs",))
-    assert queue_rows(sv_staff_client.get(queue_url(method="netnaccs"))) == [
+def test_queue_filters_by_processing_method_of_any_item(staff_client):
+    interactive_only = submitted_application(methods=("interactive",))
+    mixed = submitted_application(methods=("interactive", "netnaccs"))
+    netnaccs_only = submitted_application(methods=("netnaccs",))
+    assert queue_rows(staff_client.get(queue_url(method="netnaccs"))) == [
         mixed.reception_number,
         netnaccs_only.reception_number,
     ]
-    assert queue_rows(sv_staff_client.get(queue_url(method="interactive"))) == [
+    assert queue_rows(staff_client.get(queue_url(method="interactive"))) == [
         interactive_only.reception_number,
         mixed.reception_number,
     ]
 
 
-def test_overdue_only_filter_and_marks(sv_clock, client):
-    overdue = sv_submit()
-    overdue_taken = sv_submit()
-    sv_clock.move_to(TWO_BUSINESS_DAYS_LATER)
-    fresh = sv_submit()
-    reviewer = sv_make_staff("reviewer")
+def test_overdue_only_filter_and_marks(frozen_clock, client):
+    overdue = submitted_application()
+    overdue_taken = submitted_application()
+    frozen_clock.move_to(TWO_BUSINESS_DAYS_LATER)
+    fresh = submitted_application()
+    reviewer = staff_with_device("reviewer")
     take(overdue_taken, reviewer)
-    staff_client = sv_login(client, reviewer)
+    staff_client = otp_login(client, reviewer)
 
     all_rows = staff_client.get(queue_url())
     assert queue_rows(all_rows) == [
@@ -248,10 +164,10 @@ def test_overdue_only_filter_and_marks(sv_clock, client):
     assert queue_rows(only_overdue) == [overdue.reception_number, overdue_taken.reception_number]
 
 
-def test_overdue_filter_on_the_answer_due_day_itself_shows_nothing(sv_clock, client):
-    sv_submit()
-    sv_clock.move_to(datetime.datetime(2026, 11, 17, 10, 0, tzinfo=clock.JST))
-    staff_client = sv_login(client, sv_make_staff("reviewer"))
+def test_overdue_filter_on_the_answer_due_day_itself_shows_nothing(frozen_clock, client):
+    submitted_application()
+    frozen_clock.move_to(datetime.datetime(2026, 11, 17, 10, 0, tzinfo=clock.JST))
+    staff_client = otp_login(client, staff_with_device("reviewer"))
     assert queue_rows(staff_client.get(queue_url(overdue="on"))) == []
 
 
@@ -260,69 +176,69 @@ def _fullwidth(text: str) -> str:
 
 
 @pytest.mark.parametrize("transform", [str, str.lower, _fullwidth, lambda s: f"  {s.lower()} "])
-def test_queue_search_by_reception_number(sv_staff_client, transform):
-    wanted = sv_submit()
-    sv_submit()
-    rows = queue_rows(sv_staff_client.get(queue_url(q=transform(wanted.reception_number))))
+def test_queue_search_by_reception_number(staff_client, transform):
+    wanted = submitted_application()
+    submitted_application()
+    rows = queue_rows(staff_client.get(queue_url(q=transform(wanted.reception_number))))
     assert rows == [wanted.reception_number]
 
 
 @pytest.mark.parametrize("transform", [str, str.lower, _fullwidth])
-def test_queue_search_by_user_code(sv_staff_client, transform):
+def test_queue_search_by_user_code(staff_client, transform):
     contract = ContractFactory(user_code="7QZRX")
-    first = sv_submit(contract=contract)
-    sv_submit()
-    rows = queue_rows(sv_staff_client.get(queue_url(q=transform("7QZRX"))))
+    first = submitted_application(contract=contract)
+    submitted_application()
+    rows = queue_rows(staff_client.get(queue_url(q=transform("7QZRX"))))
     assert rows == [first.reception_number]
 
 
-def test_queue_search_by_part_of_the_company_name(sv_staff_client):
-    wanted = sv_submit(contract=ContractFactory(company_name="みなと海運通関株式会社"))
-    also = sv_submit(contract=ContractFactory(company_name="南みなと海運"))
-    sv_submit(contract=ContractFactory(company_name="さくら物流株式会社"))
-    rows = queue_rows(sv_staff_client.get(queue_url(q="みなと海運")))
+def test_queue_search_by_part_of_the_company_name(staff_client):
+    wanted = submitted_application(contract=ContractFactory(company_name="みなと海運通関株式会社"))
+    also = submitted_application(contract=ContractFactory(company_name="南みなと海運"))
+    submitted_application(contract=ContractFactory(company_name="さくら物流株式会社"))
+    rows = queue_rows(staff_client.get(queue_url(q="みなと海運")))
     assert rows == [wanted.reception_number, also.reception_number]
 
 
-def test_queue_search_with_no_match_shows_the_empty_message(sv_staff_client):
-    sv_submit()
-    response = sv_staff_client.get(queue_url(q="存在しない会社"))
+def test_queue_search_with_no_match_shows_the_empty_message(staff_client):
+    submitted_application()
+    response = staff_client.get(queue_url(q="存在しない会社"))
     assert queue_rows(response) == []
     assert "該当する申込はありません。" in Page(response).text
 
 
-def test_keyset_pagination_walks_120_applications_in_order_without_gap_or_overlap(sv_clock, sv_staff_client):
+def test_keyset_pagination_walks_120_applications_in_order_without_gap_or_overlap(frozen_clock, staff_client):
     expected = []
     contract = ContractFactory()
     for index in range(120):
         if index % 7 == 0:  # several applications share one submission instant: the pk breaks the tie
-            sv_clock.shift(datetime.timedelta(minutes=1))
-        expected.append(sv_submit(contract=contract).reception_number)
+            frozen_clock.shift(datetime.timedelta(minutes=1))
+        expected.append(submitted_application(contract=contract).reception_number)
 
-    first = sv_staff_client.get(queue_url())
+    first = staff_client.get(queue_url())
     assert queue_rows(first) == expected[:50]
     href = next_link(first)
     assert href
 
-    second = sv_staff_client.get(reverse("reviews:queue") + href)
+    second = staff_client.get(reverse("reviews:queue") + href)
     assert queue_rows(second) == expected[50:100]
     href = next_link(second)
     assert href
 
-    third = sv_staff_client.get(reverse("reviews:queue") + href)
+    third = staff_client.get(reverse("reviews:queue") + href)
     assert queue_rows(third) == expected[100:]
     assert len(queue_rows(third)) == 20
     assert next_link(third) is None
     assert "先頭へ" in Page(third).text
 
 
-def test_next_link_keeps_the_filters(sv_staff_client):
+def test_next_link_keeps_the_filters(staff_client):
     contract = ContractFactory(company_name="ページ送り通関")
-    expected = [sv_submit(contract=contract).reception_number for _ in range(51)]
-    sv_submit()  # another company, never shown
-    first = sv_staff_client.get(queue_url(q="ページ送り"))
+    expected = [submitted_application(contract=contract).reception_number for _ in range(51)]
+    submitted_application()  # another company, never shown
+    first = staff_client.get(queue_url(q="ページ送り"))
     assert queue_rows(first) == expected[:50]
-    second = sv_staff_client.get(reverse("reviews:queue") + next_link(first))
+    second = staff_client.get(reverse("reviews:queue") + next_link(first))
     assert queue_rows(second) == expected[50:]
 
 
@@ -338,25 +254,25 @@ def test_next_link_keeps_the_filters(sv_staff_client):
         "2026-11-16T00:00:00+00:00|-1",
     ],
 )
-def test_a_garbage_cursor_is_ignored(sv_staff_client, garbage):
-    application = sv_submit()
-    response = sv_staff_client.get(queue_url(after=garbage))
+def test_a_garbage_cursor_is_ignored(staff_client, garbage):
+    application = submitted_application()
+    response = staff_client.get(queue_url(after=garbage))
     assert response.status_code == 200
     assert queue_rows(response) == [application.reception_number]
 
 
-def test_a_cursor_past_everything_is_an_empty_page_not_an_error(sv_staff_client):
-    sv_submit()
-    response = sv_staff_client.get(queue_url(after="2026-11-16T01:00:00+00:00|4611686018427387904"))
+def test_a_cursor_past_everything_is_an_empty_page_not_an_error(staff_client):
+    submitted_application()
+    response = staff_client.get(queue_url(after="2026-11-16T01:00:00+00:00|4611686018427387904"))
     assert response.status_code == 200
     assert queue_rows(response) == []
     assert "該当する申込はありません。" in Page(response).text
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
-def test_a_cursor_with_a_naive_timestamp_is_ignored(sv_staff_client):
-    application = sv_submit()
-    response = sv_staff_client.get(queue_url(after="2026-11-16T00:00:00|1"))
+def test_a_cursor_with_a_naive_timestamp_is_ignored(staff_client):
+    application = submitted_application()
+    response = staff_client.get(queue_url(after="2026-11-16T00:00:00|1"))
     assert response.status_code == 200
     assert queue_rows(response) == [application.reception_number]
 
@@ -369,44 +285,41 @@ def _count_queries(client, url) -> int:
     return len(captured.captured_queries)
 
 
-def test_queue_query_count_does_not_grow_with_rows(
-    sv_staff_client, sv_reviewer, django_assert_max_num_queries
-):
-    one = take(sv_submit(methods=("interactive", "netnaccs")), sv_reviewer)
-    baseline = _count_queries(sv_staff_client, queue_url())
-    assert queue_rows(sv_staff_client.get(queue_url())) == [one.reception_number]
+def test_queue_query_count_does_not_grow_with_rows(staff_client, reviewer, django_assert_max_num_queries):
+    one = take(submitted_application(methods=("interactive", "netnaccs")), reviewer)
+    baseline = _count_queries(staff_client, queue_url())
+    assert queue_rows(staff_client.get(queue_url())) == [one.reception_number]
 
     for index in range(60):
-        application = sv_submit(methods=("interactive", "netnaccs", "interactive"))
+        application = submitted_application(methods=("interactive", "netnaccs", "interactive"))
         if index % 2:
-            take(application, sv_make_staff("reviewer"))
+            take(application, staff_with_device("reviewer"))
     with django_assert_max_num_queries(baseline):
-        response = sv_staff_client.get(queue_url())
+        response = staff_client.get(queue_url())
     assert len(queue_rows(response)) == 50
 
 
 def test_application_page_query_count_does_not_grow_with_items_notices_and_trail(
-    sv_staff_client, sv_reviewer, sv_approver, django_assert_max_num_queries
+    staff_client, reviewer, approver, django_assert_max_num_queries
 ):
     def prepared(count):
         application = take(
-            sv_submit(methods=("interactive", "netnaccs") * (count // 2) or ("interactive",)), sv_reviewer
+            submitted_application(methods=("interactive", "netnaccs") * (count // 2) or ("interactive",)),
+            reviewer,
         )
         for index in range(count):
-            review_services.progress_notice_post(
-                application=application, actor=sv_reviewer, text=f"通知{index}"
-            )
-        review_services.application_approve(application=application, actor=sv_approver)
+            review_services.progress_notice_post(application=application, actor=reviewer, text=f"通知{index}")
+        review_services.application_approve(application=application, actor=approver)
         return application
 
     small = prepared(1)
-    baseline = _count_queries(sv_staff_client, detail_url(small))
+    baseline = _count_queries(staff_client, detail_url(small))
 
     big = prepared(20)
     assert big.items.count() == 20
     assert ProgressNotice.objects.filter(application=big, posted_by__isnull=False).count() == 20
     with django_assert_max_num_queries(baseline):
-        response = sv_staff_client.get(detail_url(big))
+        response = staff_client.get(detail_url(big))
     page = Page(response)
     assert len(page.root.find_all("li", **{"data-issued-id": ""})) == 20
     assert len(page.root.by_id("audit-trail").find_all("li")) >= 23
@@ -415,9 +328,9 @@ def test_application_page_query_count_does_not_grow_with_items_notices_and_trail
 # --- one application's page -----------------------------------------------------------------------
 
 
-def test_application_page_of_a_submitted_application_offers_take_only(sv_staff_client):
-    application = sv_submit()
-    response = sv_staff_client.get(detail_url(application))
+def test_application_page_of_a_submitted_application_offers_take_only(staff_client):
+    application = submitted_application()
+    response = staff_client.get(detail_url(application))
     page = Page(response)
     assert response.status_code == 200
     assert page.screen == "staff-application"
@@ -427,9 +340,9 @@ def test_application_page_of_a_submitted_application_offers_take_only(sv_staff_c
     assert "不受理にする" not in page.buttons()
 
 
-def test_application_page_under_review_offers_approve_and_reject(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(), sv_reviewer)
-    page = Page(sv_staff_client.get(detail_url(application)))
+def test_application_page_under_review_offers_approve_and_reject(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    page = Page(staff_client.get(detail_url(application)))
     assert "担当する" not in page.buttons()
     assert page.buttons().count("承認する（IDを払い出す）") == 1
     assert page.buttons().count("不受理にする") == 1
@@ -439,15 +352,15 @@ def test_application_page_under_review_offers_approve_and_reject(sv_staff_client
 
 
 def test_audit_trail_shows_actors_and_japanese_labels_in_order(
-    sv_clock, sv_staff_client, sv_reviewer, sv_approver
+    frozen_clock, staff_client, reviewer, approver
 ):
-    application = sv_submit()
-    sv_clock.shift(datetime.timedelta(minutes=1))
-    take(application, sv_reviewer)
-    sv_clock.shift(datetime.timedelta(minutes=1))
-    review_services.application_approve(application=application, actor=sv_approver)
+    application = submitted_application()
+    frozen_clock.shift(datetime.timedelta(minutes=1))
+    take(application, reviewer)
+    frozen_clock.shift(datetime.timedelta(minutes=1))
+    review_services.application_approve(application=application, actor=approver)
 
-    page = Page(sv_staff_client.get(detail_url(application)))
+    page = Page(staff_client.get(detail_url(application)))
     entries = [li for li in page.root.by_id("audit-trail").find_all("li") if "data-audit-action" in li.attrs]
     assert [li.attrs["data-audit-action"] for li in entries] == [
         "application_submit",
@@ -457,37 +370,35 @@ def test_audit_trail_shows_actors_and_japanese_labels_in_order(
     labels = [li.find_all("strong")[0].text for li in entries]
     assert labels == ["申込（受付）", "担当", "承認・ID払出し"]
     assert application.created_by.username in entries[0].text
-    assert sv_reviewer.username in entries[1].text
-    assert sv_approver.username in entries[2].text
+    assert reviewer.username in entries[1].text
+    assert approver.username in entries[2].text
 
 
-def test_take_moves_to_under_review_with_a_message(sv_staff_client, sv_reviewer):
-    application = sv_submit()
-    response = sv_staff_client.post(reverse("reviews:take", kwargs={"pk": application.pk}), follow=True)
+def test_take_moves_to_under_review_with_a_message(staff_client, reviewer):
+    application = submitted_application()
+    response = staff_client.post(reverse("reviews:take", kwargs={"pk": application.pk}), follow=True)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.UNDER_REVIEW
-    assert application.reviewer == sv_reviewer
+    assert application.reviewer == reviewer
     assert response.redirect_chain[-1][0] == detail_url(application)
     page = Page(response)
     assert "この申込を担当しました。" in page.page_errors()
     assert "承認する（IDを払い出す）" in page.buttons()
 
 
-def test_taking_twice_is_refused_with_a_message(sv_staff_client, sv_reviewer):
-    other = sv_make_staff("reviewer")
-    application = take(sv_submit(), other)
-    response = sv_staff_client.post(reverse("reviews:take", kwargs={"pk": application.pk}), follow=True)
+def test_taking_twice_is_refused_with_a_message(staff_client, reviewer):
+    other = staff_with_device("reviewer")
+    application = take(submitted_application(), other)
+    response = staff_client.post(reverse("reviews:take", kwargs={"pk": application.pk}), follow=True)
     application.refresh_from_db()
     assert application.reviewer == other
     assert "この申込を担当しました。" not in Page(response).page_errors()
     assert Page(response).page_errors().strip()
 
 
-def test_approve_on_a_holiday_shows_the_error_next_to_start_date_and_issues_nothing(
-    sv_staff_client, sv_reviewer
-):
-    application = take(sv_submit(), sv_reviewer)
-    response = sv_staff_client.post(
+def test_approve_on_a_holiday_shows_the_error_next_to_start_date_and_issues_nothing(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    response = staff_client.post(
         reverse("reviews:approve", kwargs={"pk": application.pk}),
         {"start_date": HOLIDAY.isoformat(), "seen_status": ApplicationStatus.UNDER_REVIEW},
     )
@@ -502,9 +413,9 @@ def test_approve_on_a_holiday_shows_the_error_next_to_start_date_and_issues_noth
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
-def test_approve_with_a_malformed_date_shows_the_field_error(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(), sv_reviewer)
-    response = sv_staff_client.post(
+def test_approve_with_a_malformed_date_shows_the_field_error(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    response = staff_client.post(
         reverse("reviews:approve", kwargs={"pk": application.pk}),
         {"start_date": "来週", "seen_status": ApplicationStatus.UNDER_REVIEW},
     )
@@ -512,9 +423,11 @@ def test_approve_with_a_malformed_date_shows_the_field_error(sv_staff_client, sv
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
-def test_approve_issues_ids_and_says_so(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(methods=("interactive", "netnaccs"), identifiers=["K12", ""]), sv_reviewer)
-    response = sv_staff_client.post(
+def test_approve_issues_ids_and_says_so(staff_client, reviewer):
+    application = take(
+        submitted_application(methods=("interactive", "netnaccs"), identifiers=["K12", ""]), reviewer
+    )
+    response = staff_client.post(
         reverse("reviews:approve", kwargs={"pk": application.pk}),
         {
             "start_date": application.desired_start_date.isoformat(),
@@ -536,9 +449,9 @@ def test_approve_issues_ids_and_says_so(sv_staff_client, sv_reviewer):
     assert "この申込の審査は終了しています。" in page.text
 
 
-def test_no_initial_password_appears_on_the_staff_application_page(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(methods=("interactive", "netnaccs", "interactive")), sv_reviewer)
-    sv_staff_client.post(
+def test_no_initial_password_appears_on_the_staff_application_page(staff_client, reviewer):
+    application = take(submitted_application(methods=("interactive", "netnaccs", "interactive")), reviewer)
+    staff_client.post(
         reverse("reviews:approve", kwargs={"pk": application.pk}),
         {
             "start_date": application.desired_start_date.isoformat(),
@@ -550,17 +463,17 @@ def test_no_initial_password_appears_on_the_staff_application_page(sv_staff_clie
         for n in NaccsUserId.objects.filter(issued_by=application)
     ]
     assert len(passwords) == 3 and all(passwords)
-    html = sv_staff_client.get(detail_url(application)).content.decode()
+    html = staff_client.get(detail_url(application)).content.decode()
     for password in passwords:
         assert password not in html
-    queue_html = sv_staff_client.get(queue_url(status="")).content.decode()
+    queue_html = staff_client.get(queue_url(status="")).content.decode()
     for password in passwords:
         assert password not in queue_html
 
 
-def test_reject_with_an_empty_reason_shows_the_field_error(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(), sv_reviewer)
-    response = sv_staff_client.post(
+def test_reject_with_an_empty_reason_shows_the_field_error(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    response = staff_client.post(
         reverse("reviews:reject", kwargs={"pk": application.pk}),
         {"reason": "   ", "seen_status": ApplicationStatus.UNDER_REVIEW},
     )
@@ -571,9 +484,9 @@ def test_reject_with_an_empty_reason_shows_the_field_error(sv_staff_client, sv_r
     assert application.rejection_reason == ""
 
 
-def test_reject_sets_rejected_with_the_reason(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(), sv_reviewer)
-    response = sv_staff_client.post(
+def test_reject_sets_rejected_with_the_reason(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    response = staff_client.post(
         reverse("reviews:reject", kwargs={"pk": application.pk}),
         {"reason": "通関士の資格を確認できませんでした。", "seen_status": ApplicationStatus.UNDER_REVIEW},
         follow=True,
@@ -581,16 +494,16 @@ def test_reject_sets_rejected_with_the_reason(sv_staff_client, sv_reviewer):
     application.refresh_from_db()
     assert application.status == ApplicationStatus.REJECTED
     assert application.rejection_reason == "通関士の資格を確認できませんでした。"
-    assert application.decided_by == sv_reviewer
+    assert application.decided_by == reviewer
     page = Page(response)
     assert "不受理にしました。" in page.page_errors()
     assert "通関士の資格を確認できませんでした。" in page.text
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
-def test_notice_post_is_shown_on_the_page(sv_staff_client, sv_reviewer):
-    application = sv_submit()
-    response = sv_staff_client.post(
+def test_notice_post_is_shown_on_the_page(staff_client, reviewer):
+    application = submitted_application()
+    response = staff_client.post(
         reverse("reviews:notice", kwargs={"pk": application.pk}),
         {"text": "書類を確認しています。"},
         follow=True,
@@ -599,29 +512,29 @@ def test_notice_post_is_shown_on_the_page(sv_staff_client, sv_reviewer):
     assert "進行状況を通知しました。" in page.page_errors()
     assert "書類を確認しています。" in page.text
     notice = ProgressNotice.objects.get(application=application)
-    assert notice.posted_by == sv_reviewer
+    assert notice.posted_by == reviewer
 
 
-def test_an_empty_notice_shows_the_field_error_and_posts_nothing(sv_staff_client):
-    application = sv_submit()
-    response = sv_staff_client.post(reverse("reviews:notice", kwargs={"pk": application.pk}), {"text": ""})
+def test_an_empty_notice_shows_the_field_error_and_posts_nothing(staff_client):
+    application = submitted_application()
+    response = staff_client.post(reverse("reviews:notice", kwargs={"pk": application.pk}), {"text": ""})
     assert response.status_code == 200
     assert Page(response).field_errors("text").strip()
     assert not ProgressNotice.objects.filter(application=application).exists()
 
 
 @pytest.mark.parametrize("action", ["approve", "reject"])
-def test_a_stale_page_is_told_it_was_updated_by_someone_else(sv_staff_client, sv_reviewer, action):
-    application = take(sv_submit(), sv_reviewer)
+def test_a_stale_page_is_told_it_was_updated_by_someone_else(staff_client, reviewer, action):
+    application = take(submitted_application(), reviewer)
     # the page was rendered while 内容確認中 …
-    page = Page(sv_staff_client.get(detail_url(application)))
+    page = Page(staff_client.get(detail_url(application)))
     seen = page.value_of("seen_status")
     assert seen == ApplicationStatus.UNDER_REVIEW
     # … then another staff member rejected it
-    other = sv_make_staff("reviewer")
+    other = staff_with_device("reviewer")
     review_services.application_reject(application=application, actor=other, reason="他の担当者の判断")
     data = {"seen_status": seen, "start_date": application.desired_start_date.isoformat(), "reason": "重複"}
-    response = sv_staff_client.post(
+    response = staff_client.post(
         reverse(f"reviews:{action}", kwargs={"pk": application.pk}), data, follow=True
     )
     assert "他の担当者により「不受理」に更新されています" in Page(response).page_errors()
@@ -633,7 +546,7 @@ def test_a_stale_page_is_told_it_was_updated_by_someone_else(sv_staff_client, sv
 
 
 @pytest.fixture
-def sv_four_eyes(settings):
+def four_eyes(settings):
     settings.NSS_FOUR_EYES = True
 
 
@@ -648,45 +561,45 @@ def _approve(client, application):
     )
 
 
-def test_four_eyes_refuses_the_reviewer_who_took_it(sv_four_eyes, sv_staff_client, sv_reviewer):
-    application = take(sv_submit(), sv_reviewer)
-    response = _approve(sv_staff_client, application)
+def test_four_eyes_refuses_the_reviewer_who_took_it(four_eyes, staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    response = _approve(staff_client, application)
     assert "4つの目の原則" in Page(response).page_errors()
     application.refresh_from_db()
     assert application.status == ApplicationStatus.UNDER_REVIEW
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
-def test_four_eyes_refuses_an_approver_who_took_it_himself(sv_four_eyes, sv_approver_client, sv_approver):
-    application = take(sv_submit(), sv_approver)
-    response = _approve(sv_approver_client, application)
+def test_four_eyes_refuses_an_approver_who_took_it_himself(four_eyes, approver_client, approver):
+    application = take(submitted_application(), approver)
+    response = _approve(approver_client, application)
     assert "この申込を担当した審査担当者は承認できません" in Page(response).page_errors()
     application.refresh_from_db()
     assert application.status == ApplicationStatus.UNDER_REVIEW
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
-def test_four_eyes_lets_another_approver_approve(sv_four_eyes, sv_approver_client, sv_reviewer, sv_approver):
-    application = take(sv_submit(), sv_reviewer)
-    response = _approve(sv_approver_client, application)
+def test_four_eyes_lets_another_approver_approve(four_eyes, approver_client, reviewer, approver):
+    application = take(submitted_application(), reviewer)
+    response = _approve(approver_client, application)
     assert "承認しました。1件の利用者IDを払い出しました。" in Page(response).page_errors()
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
-    assert application.decided_by == sv_approver
+    assert application.decided_by == approver
 
 
-def test_without_four_eyes_the_reviewer_who_took_it_may_approve(sv_staff_client, sv_reviewer):
-    application = take(sv_submit(), sv_reviewer)
-    _approve(sv_staff_client, application)
+def test_without_four_eyes_the_reviewer_who_took_it_may_approve(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    _approve(staff_client, application)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
 
 
-def test_drafts_are_404_on_the_staff_application_page(sv_staff_client):
+def test_drafts_are_404_on_the_staff_application_page(staff_client):
     draft = DraftFactory(desired_start_date=rules.earliest_start_date(clock.today()))
-    assert sv_staff_client.get(detail_url(draft)).status_code == 404
+    assert staff_client.get(detail_url(draft)).status_code == 404
     for action in ("take", "approve", "reject", "notice"):
-        response = sv_staff_client.post(
+        response = staff_client.post(
             reverse(f"reviews:{action}", kwargs={"pk": draft.pk}),
             {"reason": "x", "text": "x", "seen_status": "draft", "start_date": HOLIDAY.isoformat()},
         )
@@ -696,5 +609,5 @@ def test_drafts_are_404_on_the_staff_application_page(sv_staff_client):
     assert not ProgressNotice.objects.filter(application=draft).exists()
 
 
-def test_unknown_application_is_404(sv_staff_client):
-    assert sv_staff_client.get(reverse("reviews:application", kwargs={"pk": 999999})).status_code == 404
+def test_unknown_application_is_404(staff_client):
+    assert staff_client.get(reverse("reviews:application", kwargs={"pk": 999999})).status_code == 404

@@ -11,8 +11,10 @@ import datetime
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from applications import passwords
 from applications.models import Contract, NaccsUserId, ProcessingMethod, User
 
 OFFICES = [
@@ -23,7 +25,12 @@ OFFICES = [
         "department": "通関部",
         "address": "東京都港区港南一丁目1番1号",
         "methods": ["interactive", "netnaccs"],
-        "ids": [("A0A", "interactive", True), ("Y27", "netnaccs", True), ("G01", "interactive", False)],
+        # (識別番号, processing method, 通関士ID?, UTB password — already changed from the initial one)
+        "ids": [
+            ("A0A", "interactive", True, "TSUKAN01"),
+            ("Y27", "netnaccs", True, "TSUKAN02"),
+            ("G01", "interactive", False, "GENERAL1"),
+        ],
         "customer": (
             "demo-customer",
             "demo-customer-pass",
@@ -40,7 +47,7 @@ OFFICES = [
         "department": "業務部",
         "address": "大阪府大阪市港区築港一丁目1番1号",
         "methods": ["interactive"],
-        "ids": [("B01", "interactive", True)],
+        "ids": [("B01", "interactive", True, "TSUKAN03")],
         "customer": (
             "demo-customer-2",
             "demo-customer-2-pass",
@@ -80,16 +87,21 @@ class Command(BaseCommand):
                 },
             )
             contract.processing_methods.set([methods[code] for code in office["methods"]])
-            for identifier, method, is_broker in office["ids"]:
-                NaccsUserId.objects.update_or_create(
+            for identifier, method, is_broker, utb_password in office["ids"]:
+                naccs_id, _ = NaccsUserId.objects.update_or_create(
                     contract=contract,
                     identifier=identifier,
                     defaults={
                         "processing_method": methods[method],
                         "is_customs_broker": is_broker,
                         "start_date": DEMO_ID_START,
+                        "revoked_at": None,
                     },
                 )
+                if not passwords.check_naccs_password(utb_password, naccs_id.password_hash):
+                    naccs_id.password_hash = passwords.hash_naccs_password(utb_password)
+                    naccs_id.password_changed_at = naccs_id.password_changed_at or timezone.now()
+                    naccs_id.save(update_fields=["password_hash", "password_changed_at"])
             username, password, full_name, department, phone, email = office["customer"]
             user, _ = User.objects.update_or_create(
                 username=username,

@@ -1,1 +1,0 @@
-from tests.reviews.conftest import approver, reviewer  # noqa: F401  (shared staff fixtures)

@@ -1,0 +1,171 @@
+"""A small HTML reader (stdlib html.parser) for the pages the Django test client renders: `Page(response)` reads
+one screen the way a customer (or a screen reader) meets it."""
+
+from html.parser import HTMLParser
+
+VOID_TAGS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict, parent: "Node | None" = None):
+        self.tag = tag
+        self.attrs = attrs
+        self.parent = parent
+        self.children: list = []
+
+    @property
+    def text(self) -> str:
+        parts = [c if isinstance(c, str) else c.text for c in self.children]
+        return " ".join(" ".join(parts).split())
+
+    @property
+    def classes(self) -> set[str]:
+        return set((self.attrs.get("class") or "").split())
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs) -> list["Node"]:
+        return [
+            node
+            for node in self.iter()
+            if (tag is None or node.tag == tag) and all(node.attrs.get(k) == v for k, v in attrs.items())
+        ]
+
+    def by_id(self, element_id: str) -> "Node | None":
+        found = self.find_all(id=element_id)
+        return found[0] if found else None
+
+    def ancestors(self):
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(node)
+        if tag not in VOID_TAGS:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
+        self.stack[-1].children.append(node)
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.stack) - 1, 0, -1):
+            if self.stack[index].tag == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data):
+        self.stack[-1].children.append(data)
+
+
+class Page:
+    """One rendered screen, read the way a customer (or a screen reader) meets it."""
+
+    def __init__(self, response):
+        self.response = response
+        self.html = response.content.decode()
+        builder = _TreeBuilder()
+        builder.feed(self.html)
+        self.root = builder.root
+
+    @property
+    def screen(self) -> str:
+        mains = self.root.find_all("main")
+        return mains[0].attrs.get("data-screen", "") if mains else ""
+
+    @property
+    def text(self) -> str:
+        return self.root.text
+
+    def buttons(self) -> list[str]:
+        return [button.text for button in self.root.find_all("button")]
+
+    def button(self, label: str) -> Node:
+        matches = [button for button in self.root.find_all("button") if button.text == label]
+        assert len(matches) == 1, f"expected one button {label!r}, found {self.buttons()}"
+        return matches[0]
+
+    def form_of(self, label: str) -> Node:
+        """The <form> a button submits."""
+        return next(node for node in self.button(label).ancestors() if node.tag == "form")
+
+    def label(self, text: str) -> Node:
+        """The <label> whose visible text is `text` (crispy's required-field asterisk left aside)."""
+        matches = [label for label in self.root.find_all("label") if label.text.rstrip("*").strip() == text]
+        assert len(matches) == 1, (
+            f"expected one label {text!r}, found {[x.text for x in self.root.find_all('label')]}"
+        )
+        return matches[0]
+
+    def control_labelled(self, text: str) -> Node:
+        """The form control tied to the label `text` by for/id."""
+        target = self.label(text).attrs.get("for")
+        assert target, f"label {text!r} has no for attribute"
+        control = self.root.by_id(target)
+        assert control is not None, f"label {text!r} points at #{target}, which is not on the page"
+        assert control.tag in {"input", "select", "textarea"}, control.tag
+        return control
+
+    def value_of(self, name: str) -> str:
+        """What the field `name` shows: an input's value or a select's selected option value."""
+        controls = self.root.find_all(name=name)
+        assert controls, f"no control named {name!r}"
+        control = controls[0]
+        if control.tag == "select":
+            selected = [option for option in control.find_all("option") if "selected" in option.attrs]
+            return selected[0].attrs.get("value", "") if selected else ""
+        if control.tag == "textarea":
+            return control.text
+        return control.attrs.get("value", "")
+
+    def field_errors(self, name: str) -> str:
+        """The messages shown next to field `name` (crispy's invalid-feedback inside the field's wrapper)."""
+        wrapper = self.root.by_id(f"div_id_{name}")
+        assert wrapper is not None, f"no wrapper for field {name!r}"
+        return " ".join(node.text for node in wrapper.iter() if "invalid-feedback" in node.classes)
+
+    def page_errors(self) -> str:
+        """Messages at the top of the page: the form's non-field errors, the flash messages."""
+        boxes = [self.root.by_id("form-errors")] + self.root.find_all(role="status")
+        return " ".join(box.text for box in boxes if box is not None)
+
+    def item_rows(self) -> list[list[str]]:
+        table = self.root.by_id("application-items")
+        assert table is not None, "no 申込情報 table"
+        return [
+            [cell.text for cell in row.find_all("td")]
+            for row in table.find_all("tr")
+            if "data-item" in row.attrs
+        ]
+
+
+def screen(response) -> str:
+    return Page(response).screen
