@@ -20,12 +20,6 @@ from urllib.parse import quote
 import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
-from django.urls import reverse
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from tests.factories import PASSWORD
-from tests.reviews.conftest import staff_in
 
 WAIT_SECONDS = 60
 
@@ -342,23 +336,3 @@ def celery_worker_proc(tmp_path, settings):
 
 
 # --- people and screens -------------------------------------------------------------------------------------------
-
-
-def staff_with_otp(role: str, **kwargs):
-    user = staff_in(role, **kwargs)
-    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    return user
-
-
-def staff_login(client, user):
-    """The staff login with password and TOTP, as tests/reviews/test_views.py does."""
-    device = TOTPDevice.objects.get(user=user)
-    code = totp(
-        bytes.fromhex(device.key), step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
-    )
-    response = client.post(
-        reverse("reviews:login"),
-        {"username": user.username, "password": PASSWORD, "otp_token": f"{code:0{device.digits}d}"},
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return client

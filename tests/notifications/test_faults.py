@@ -9,10 +9,9 @@ from applications import clock, rules
 from notifications import services
 from notifications.models import Email, EmailStatus
 from notifications.tasks import email_send_task
-from tests.applications.test_views import Page
-from tests.factories import DraftFactory, ItemFactory
+from tests.factories import DraftFactory, ItemFactory, submitted_application
+from tests.html import Page
 from tests.notifications.conftest import use_broker, wait_until
-from tests.reviews.conftest import submitted_application
 
 pytestmark = [
     pytest.mark.usefixtures("require_postgres", "require_redis"),

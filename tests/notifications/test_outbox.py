@@ -24,10 +24,15 @@ from notifications import services
 from notifications.models import Email, EmailStatus
 from notifications.tasks import email_send_task
 from reviews import services as review_services
-from tests.applications.test_views import Page
-from tests.factories import PASSWORD, DraftFactory, ItemFactory
-from tests.notifications.conftest import staff_login, staff_with_otp
-from tests.reviews.conftest import staff_in, submitted_application
+from tests.factories import (
+    PASSWORD,
+    DraftFactory,
+    ItemFactory,
+    otp_login,
+    staff_with_device,
+    submitted_application,
+)
+from tests.html import Page
 
 pytestmark = pytest.mark.django_db
 
@@ -42,16 +47,6 @@ REJECTED = "application_rejected"
 def frozen_clock():
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def reviewer(db):
-    return staff_in("reviewer", email="reviewer@nacc.example")
-
-
-@pytest.fixture
-def approver(db):
-    return staff_in("approver", email="approver@nacc.example")
 
 
 @pytest.fixture
@@ -567,8 +562,8 @@ def test_the_staff_page_lists_each_email_with_its_state_and_resends_it(
     [row] = rows()
     assert services.email_send(email_id=row.pk) == "failed"
 
-    staff = staff_with_otp("reviewer", username="outbox-reviewer")
-    client = staff_login(Client(), staff)
+    staff = staff_with_device("reviewer", username="outbox-reviewer")
+    client = otp_login(Client(), staff)
     page_url = reverse("reviews:application", kwargs={"pk": application.pk})
     response = client.get(page_url)
     assert Page(response).screen == "staff-application"

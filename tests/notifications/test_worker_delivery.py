@@ -7,7 +7,7 @@ import pytest
 
 from notifications.models import Email, EmailStatus
 from reviews import services as review_services
-from tests.reviews.conftest import staff_in, submitted_application
+from tests.factories import staff_in, submitted_application
 
 pytestmark = [
     pytest.mark.usefixtures("require_postgres", "require_redis"),
