@@ -43,8 +43,11 @@ def prepare(url: str) -> None:
     if not config["NAME"].startswith("nss_bench"):
         sys.exit("refusing to drop a database whose name does not start with nss_bench")
     admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1", port=config["PORT"] or 5432, user=config["USER"] or "postgres",
-        dbname="postgres", autocommit=True,
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
     )
     admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
     admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
@@ -69,8 +72,13 @@ def prepare(url: str) -> None:
     NaccsUserId.objects.bulk_create(
         [
             NaccsUserId(
-                contract=contract, identifier=f"B{index:02d}", processing_method=method, is_customs_broker=True,
-                start_date=start, password_hash=encoded, password_changed_at=timezone.now(),
+                contract=contract,
+                identifier=f"B{index:02d}",
+                processing_method=method,
+                is_customs_broker=True,
+                start_date=start,
+                password_hash=encoded,
+                password_changed_at=timezone.now(),
             )
             for index in range(BROKERS)
         ]
@@ -86,9 +94,18 @@ def serve(port: int, workers: int, cache_seconds: int) -> subprocess.Popen:
         "NSS_UTB_VERIFIED_CACHE_SECONDS": str(cache_seconds),
     }
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "nss_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "nss_portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     for _ in range(100):
         try:
@@ -115,8 +132,12 @@ def drive(port: int, seconds: float, clients: int) -> dict:
             number += 1
             body = json.dumps({"user_id": user, "licence_number": f"{index % 90 + 10}-{number % 100:02d}"})
             started = time.perf_counter()
-            connection.request("POST", "/utb/api/utb", body=body,
-                               headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"})
+            connection.request(
+                "POST",
+                "/utb/api/utb",
+                body=body,
+                headers={"Authorization": f"Basic {auth}", "Content-Type": "application/json"},
+            )
             response = connection.getresponse()
             payload = json.loads(response.read())
             elapsed = time.perf_counter() - started
@@ -154,10 +175,15 @@ def main():
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("set DATABASE_URL=postgres://…/nss_bench_utb and REDIS_URL=redis://…")
     prepare(url)
-    print(f"UTB API, {args.clients} client threads, gunicorn {args.workers} workers, {args.seconds:.0f} s each\n")
+    print(
+        f"UTB API, {args.clients} client threads, gunicorn {args.workers} workers, {args.seconds:.0f} s each\n"
+    )
     print("| mode | requests/s | registrations/s | p50 ms | p95 ms | result codes |")
     print("| --- | ---: | ---: | ---: | ---: | --- |")
-    for label, cache_seconds in (("full scrypt check every request", 0), ("verified-credential cache (default)", 300)):
+    for label, cache_seconds in (
+        ("full scrypt check every request", 0),
+        ("verified-credential cache (default)", 300),
+    ):
         port = free_port()
         server = serve(port, args.workers, cache_seconds)
         try:
@@ -166,8 +192,10 @@ def main():
         finally:
             server.terminate()
             server.wait(timeout=10)
-        print(f"| {label} | {result['rps']:.1f} | {result['registrations_per_s']:.1f} | {result['p50_ms']:.1f} | "
-              f"{result['p95_ms']:.1f} | {result['codes']} |")
+        print(
+            f"| {label} | {result['rps']:.1f} | {result['registrations_per_s']:.1f} | {result['p50_ms']:.1f} | "
+            f"{result['p95_ms']:.1f} | {result['codes']} |"
+        )
 
 
 if __name__ == "__main__":

@@ -189,6 +189,7 @@ def licence_number_register(
             raw_licence_number=licence_raw[:100],
             normalised_licence_number=normalised[:100],
             result_code=result.result.code,
+            attempted_at=now,
         )
     return result
 

@@ -1,7 +1,7 @@
 """The UTB gateway's screens (in the style of the package software) and its JSON API (SPEC §6).
 
-Its login is separate from the portal's: a session key holding one 利用者ID, bound to that ID's password hash so a
-password change elsewhere ends it. The API authenticates every request with HTTP Basic and sets no cookie."""
+Its login is separate from the portal's: a session of its own (utb_gateway/session.py) holding one 利用者ID, bound to
+that ID's password hash so a password change elsewhere ends it. The API authenticates every request with HTTP Basic and sets no cookie."""
 
 import base64
 import binascii
@@ -23,6 +23,7 @@ from applications.models import NaccsUserId
 from . import result_codes as rc
 from . import services
 from .forms import NaccsPasswordChangeForm, UtbLoginForm, UtbRegistrationForm
+from .session import with_utb_session
 
 SESSION_ID = "utb_naccs_id"
 SESSION_BINDING = "utb_binding"
@@ -33,19 +34,20 @@ def _binding(naccs_id: NaccsUserId) -> str:
 
 
 def _session_naccs_id(request) -> NaccsUserId | None:
-    pk = request.session.get(SESSION_ID)
+    pk = request.utb_session.get(SESSION_ID)
     if not pk:
         return None
     naccs_id = NaccsUserId.objects.select_related("contract", "processing_method").filter(pk=pk).first()
     if naccs_id is None or not hmac.compare_digest(
-        request.session.get(SESSION_BINDING, ""), _binding(naccs_id)
+        request.utb_session.get(SESSION_BINDING, ""), _binding(naccs_id)
     ):
-        request.session.pop(SESSION_ID, None)
+        request.utb_session.pop(SESSION_ID, None)
         return None
     return naccs_id
 
 
 def utb_login_required(view):
+    @with_utb_session
     def wrapper(request, *args, **kwargs):
         naccs_id = _session_naccs_id(request)
         if naccs_id is None:
@@ -59,6 +61,7 @@ def utb_login_required(view):
 
 
 @require_http_methods(["GET", "POST"])
+@with_utb_session
 def login(request):
     """NACCS ログイン: a 利用者ID and its password. A temporary password leads straight to the password change."""
     form = UtbLoginForm(request.POST or None)
@@ -74,9 +77,9 @@ def login(request):
             if not services.naccs_id_may_log_in(naccs_id, today=clock.today()):
                 error = rc.U0001.message
             else:
-                request.session.cycle_key()
-                request.session[SESSION_ID] = naccs_id.pk
-                request.session[SESSION_BINDING] = _binding(naccs_id)
+                request.utb_session.cycle_key()
+                request.utb_session[SESSION_ID] = naccs_id.pk
+                request.utb_session[SESSION_BINDING] = _binding(naccs_id)
                 if naccs_id.password_changed_at is None:
                     return redirect("utb_gateway:password")
                 return redirect("utb_gateway:menu")
@@ -84,9 +87,10 @@ def login(request):
 
 
 @require_POST
+@with_utb_session
 def logout(request):
-    request.session.pop(SESSION_ID, None)
-    request.session.pop(SESSION_BINDING, None)
+    request.utb_session.pop(SESSION_ID, None)
+    request.utb_session.pop(SESSION_BINDING, None)
     return redirect("utb_gateway:login")
 
 
@@ -139,7 +143,7 @@ def password(request):
         except services.UtbPasswordError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            request.session[SESSION_BINDING] = _binding(changed)
+            request.utb_session[SESSION_BINDING] = _binding(changed)
             messages.success(request, _("パスワードを変更しました。"))
             return redirect("utb_gateway:menu")
     temporary = request.naccs_id.password_changed_at is None
@@ -190,6 +194,16 @@ def api_authenticated(view):
     return wrapper
 
 
+def _json_text(value) -> str:
+    """The fields are text. A JSON number has already lost what matters (035 arrives as 35), so anything but a
+    string is kept for the record but can never pass validation."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return f"{json.dumps(value, ensure_ascii=False)[:80]} (not a string)"
+
+
 @csrf_exempt
 @require_POST
 @api_authenticated
@@ -208,11 +222,10 @@ def api_utb(request):
             {"error": "bad_request", "message": _("リクエスト本文はJSONオブジェクトにしてください。")},
             status=400,
         )
-    user_id, licence = body.get("user_id", ""), body.get("licence_number", "")
     result = services.licence_number_register(
         inputter=request.naccs_id,
-        target_user_id=user_id if isinstance(user_id, str) else "",
-        raw_licence_number=licence if isinstance(licence, str | int) else "",
+        target_user_id=_json_text(body.get("user_id")),
+        raw_licence_number=_json_text(body.get("licence_number")),
         channel="api",
     )
     return JsonResponse(

@@ -24,7 +24,7 @@ from tests.utb_gateway import JST, MONDAY_10, READY_PASSWORD, SATURDAY_10, ready
 from utb_gateway import result_codes as rc
 from utb_gateway import services
 from utb_gateway.models import LicenceRegistration, UtbAttempt
-from utb_gateway.views import SESSION_ID
+from utb_gateway.session import COOKIE_NAME as UTB_COOKIE
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +120,7 @@ def test_a_wrong_login_stays_on_the_login_screen(client, broker, user_id, passwo
     assert page.screen == "utb-login"
     if password:
         assert "利用者IDまたはパスワードが正しくありません。" in page.page_errors()
-    assert SESSION_ID not in client.session
+    assert UTB_COOKIE not in client.cookies or not client.cookies[UTB_COOKIE].value
     assert client.get(MENU).url == LOGIN
 
 
@@ -138,7 +138,7 @@ def test_an_id_not_started_or_revoked_cannot_log_in(client, office, kwargs):
     response = utb_login(client, "1ANACB01")
     assert response.status_code == 200
     assert "利用開始前・廃止済み" in Page(response).page_errors()
-    assert SESSION_ID not in client.session
+    assert UTB_COOKIE not in client.cookies or not client.cookies[UTB_COOKIE].value
 
 
 def test_the_start_date_lets_the_id_log_in_from_midnight_in_japan(client, office, frozen_clock):
@@ -228,6 +228,23 @@ def test_both_logins_side_by_side_each_keep_their_own(client, broker):
     client.post(reverse("utb_gateway:logout"))
     assert client.get(reverse("menu")).status_code == 200  # the portal login stays
     assert client.get(MENU).url == LOGIN
+
+
+def test_logging_out_of_the_portal_leaves_the_utb_login(client, broker):
+    client.force_login(CustomerFactory(contract=broker.contract))
+    assert utb_login(client, "1ANACA0A").url == MENU
+    client.post(reverse("logout"))
+    assert client.get(reverse("menu")).status_code == 302  # the portal login ended …
+    assert client.get(MENU).status_code == 200  # … the UTB one did not
+
+
+def test_the_utb_session_has_its_own_cookie_limited_to_utb(client, broker):
+    response = utb_login(client, "1ANACA0A")
+    cookie = response.cookies[UTB_COOKIE]
+    assert cookie["path"] == "/utb/"
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    assert "sessionid" not in response.cookies  # the portal's session cookie is not involved
 
 
 def test_a_password_change_elsewhere_ends_the_utb_session(utb_client, broker):
@@ -452,15 +469,16 @@ def test_api_utb_outside_hours_answers_u0002(client, broker, colleague, frozen_c
     assert (response.status_code, response.json()["result_code"]) == (200, "U0002")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: api_utb passes a JSON number through (isinstance(licence, str | int)) and "
-    "services.normalise calls unicodedata.normalize on an int: TypeError → HTTP 500",
-)
-def test_api_utb_a_licence_number_sent_as_a_json_number_answers_200(client, broker, colleague):
-    response = api_post(client, {"user_id": "1ANACY27", "licence_number": 12345})
+@pytest.mark.parametrize("value", [12345, 35, 1.5, ["12"], {"n": 1}, True])
+def test_api_utb_a_licence_number_that_is_not_a_json_string_is_refused_with_l0002(
+    client, broker, colleague, value
+):
+    response = api_post(client, {"user_id": "1ANACY27", "licence_number": value})
     assert response.status_code == 200
-    assert response.json()["result_code"] in {"00000", "L0002"}
+    assert response.json()["result_code"] == "L0002"
+    assert response.json()["licence_number"] is None
+    assert not LicenceRegistration.objects.exists()
+    assert UtbAttempt.objects.get().result_code == "L0002"
 
 
 @pytest.mark.parametrize(
@@ -569,6 +587,6 @@ def test_screen_lockout(client, broker, settings, frozen_clock):
     response = utb_login(client, "1ANACA0A")
     assert response.status_code == 200
     assert "ロック" in Page(response).page_errors()
-    assert SESSION_ID not in client.session
+    assert UTB_COOKIE not in client.cookies or not client.cookies[UTB_COOKIE].value
     frozen_clock.move_to(MONDAY_10 + datetime.timedelta(minutes=5, seconds=1))
     assert utb_login(client, "1ANACA0A").url == MENU
