@@ -13,7 +13,7 @@ PORT ?= 8000
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install install-dev browser gettext lint format migrate demo messages clean help
+.PHONY: run test install install-dev browser gettext bench drill wrk lint format migrate demo messages clean help
 
 help:
 	@echo "make run    - install, migrate SQLite, load demo data, serve on http://$(HOST):$(PORT)"
@@ -61,6 +61,21 @@ gettext:
 
 test: install-dev browser gettext
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks and drills need the real PostgreSQL and Redis on 127.0.0.1 (see .ci/run for how they are started).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nss_bench_run
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/5
+
+wrk:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+# `make bench` (1,000 and 1,000,000 applications) or `make bench QUICK=1` (1,000 only, a few minutes).
+bench: install-dev wrk
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/run.py $(if $(QUICK),--quick,)
+
+# Fault drill: submissions and approvals while Redis restarts and workers are killed; prints the drill line.
+drill: install-dev
+	$(PY) bench/drill.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ the embedded defaults of SPEC §7 apply: SQLite under var/, Celery tasks run eag
 console and to files under var/mail/. Production values are never kept in the repository.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -20,6 +21,9 @@ if env_file.exists():
 # GENERAL
 # ------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# DJANGO_PRODUCTION=true switches every security default to its production value (HTTPS only, HSTS, secure
+# cookies, manifest static files, JSON logs); each can still be set on its own. `check --deploy` is clean with it.
+PRODUCTION = env.bool("DJANGO_PRODUCTION", default=False)
 # The embedded default key only exists so that `make run` works on a fresh clone; production refuses it
 # (see the check in nss_portal/checks.py).
 INSECURE_DEFAULT_SECRET_KEY = "insecure-local-only-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
@@ -50,6 +54,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "auditlog",
+    "axes",
     "nss_portal",
     "applications",
     "reviews",
@@ -70,6 +75,9 @@ MIDDLEWARE = [
     "auditlog.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "nss_portal.security.SecurityHeadersMiddleware",
+    # Last, as django-axes requires: it turns a lockout raised during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nss_portal.urls"
@@ -119,6 +127,11 @@ else:
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "applications.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out login before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "menu"
 LOGOUT_REDIRECT_URL = "login"
@@ -141,18 +154,38 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Behind a TLS-terminating load balancer that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", False) else None
 )
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Every screen works without JavaScript and no template has inline script or style, so the policy allows only
+# this origin's files. Bootstrap's CSS draws some icons with data: SVG images.
+NSS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+NSS_PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# LOGIN LOCKOUT (django-axes): portal and staff logins. The UTB gateway locks 利用者IDs itself (utb_gateway).
+AXES_FAILURE_LIMIT = env.int("NSS_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("NSS_LOGIN_LOCKOUT_MINUTES", default=15))
+# Lock the pair (account, address): an attacker cannot lock a user out from everywhere, and one address cannot
+# try one account more than the limit.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "nss_portal/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("NSS_TRUSTED_PROXY_COUNT", default=0)
+AXES_VERBOSE = False
 
 # STATIC
 # ------------------------------------------------------------------------------
@@ -165,12 +198,15 @@ STORAGES = {
     "staticfiles": {
         # Production images set whitenoise.storage.CompressedManifestStaticFilesStorage and run collectstatic.
         "BACKEND": env(
-            "DJANGO_STATICFILES_STORAGE", default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            "DJANGO_STATICFILES_STORAGE",
+            default="whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage",
         )
     },
 }
 # Serve straight from static/ when collectstatic has not run (embedded default, tests).
-WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=not PRODUCTION)
 
 # FORMS
 # ------------------------------------------------------------------------------
@@ -283,7 +319,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": env("DJANGO_LOG_FORMAT", default="plain"),
+            "formatter": env("DJANGO_LOG_FORMAT", default="json" if PRODUCTION else "plain"),
             "filters": ["request_id"],
         }
     },

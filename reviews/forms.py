@@ -4,6 +4,7 @@ import unicodedata
 
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
@@ -45,6 +46,11 @@ class StaffLoginForm(forms.Form):
         token = unicodedata.normalize("NFKC", cleaned["otp_token"]).strip()
         device = match_token(user, token) if user is not None and user.is_staff and user.is_active else None
         if device is None:
+            if user is not None:
+                # The password was right but the code was not: it still counts towards the login lockout.
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": cleaned["username"]}, request=self.request
+                )
             # One message for every failure, so the form does not tell which part was wrong.
             raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         self.user, self.device = user, device
