@@ -174,7 +174,7 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
                 "month": confirmed.month,
                 "day": confirmed.day,
             }
-        ProgressNotice.objects.create(application=locked, text=text, is_automatic=True)
+        ProgressNotice.objects.create(application=locked, text=text, is_automatic=True, posted_at=clock.now())
     audit.record(
         locked,
         actor=actor,
@@ -229,7 +229,7 @@ def progress_notice_post(*, application: Application, actor: User, text: str) ->
     locked = _locked(application.pk)
     if locked.status == ApplicationStatus.DRAFT:
         raise workflow.IllegalTransition(_("作成中の申込には通知できません。"), code="draft")
-    notice = ProgressNotice.objects.create(application=locked, text=text, posted_by=actor)
+    notice = ProgressNotice.objects.create(application=locked, text=text, posted_by=actor, posted_at=clock.now())
     audit.record(locked, actor=actor, action="progress_notice_post", text=text)
     return notice
 

@@ -320,3 +320,24 @@ def test_language_switch_sets_the_cookie_and_the_next_page_is_english(client):
     client.post("/i18n/setlang/", {"language": "ja", "next": "/login/"})
     html = client.get("/login/").content.decode()
     assert '<html lang="ja">' in html and "ユーザーID" in html
+
+
+def test_the_e_mails_are_translatable_and_japanese_by_default(settings):
+    from notifications.services import _render
+
+    context = {
+        "company_name": "デモ通関株式会社",
+        "office_name": "東京事業所",
+        "applicant_department": "通関部",
+        "applicant_name": "山田 花子",
+        "reception_number": "1000001L",
+        "start_date": "2026年11月27日",
+        "login_url": "http://127.0.0.1:8000/login/?next=/applications/1/",
+    }
+    subject, text, _html = _render("application_approved", context)
+    assert subject == "【NSS】利用申込確認完了のお知らせ"
+    assert "山田 花子 様" in text
+    settings.LANGUAGE_CODE = "en"  # a deployment whose e-mails go out in English
+    subject, text, html = _render("application_approved", context)
+    assert subject == "[NSS] Your application has been checked"
+    assert "Dear 山田 花子" in text and '<html lang="en">' in html
