@@ -1,0 +1,481 @@
+"""Accessibility of every screen in headless Chromium: axe-core finds no serious or critical violation, every
+form control is named by its <label for>, a field's error is announced with the field (aria-describedby →
+the message, aria-invalid="true"), and the filing journey can be completed with the keyboard alone.
+
+axe-core comes with axe-playwright-python (its bundled axe.min.js; nothing is fetched). The data are built
+through the real services, at FROZEN_AT (a Monday 10:00 JST, inside the UTB hours), the clock ticking.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+import time_machine
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from applications import clock, rules
+from applications.models import Application, ApplicationStatus
+from reviews.services import application_approve, application_take
+from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button
+from tests.browser.test_filing_journey import field as labelled
+from tests.factories import (
+    FROZEN_AT,
+    PASSWORD,
+    ContractFactory,
+    CustomerFactory,
+    staff_in,
+    staff_with_device,
+    submitted_application,
+    totp_code,
+)
+from tests.utb_gateway import READY_PASSWORD, ready_id
+
+# The same database marker as the other browser tests: the live server runs in another thread, so the data
+# must be committed; serialized_rollback restores the migrations' reference data after each flush.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+AXE = Axe()
+
+# Every visible form control, with the text of the <label>s tied to it (HTMLInputElement.labels: a
+# <label for=id> or a wrapping <label>), its accessible-name fallbacks, and what describes it.
+CONTROLS_JS = """
+() => [...document.querySelectorAll('main input, main select, main textarea')]
+  .filter(el => el.type !== 'hidden' && el.type !== 'submit' && el.type !== 'button'
+               && el.getClientRects().length > 0)
+  .map(el => ({
+    id: el.id,
+    name: el.name,
+    tag: el.tagName.toLowerCase(),
+    labels: [...(el.labels || [])].map(label => label.textContent.replace(/\\*/g, '').trim()),
+    labelFor: el.id ? document.querySelectorAll(`label[for="${CSS.escape(el.id)}"]`).length : 0,
+  }))
+"""
+
+# What a screen reader hears with the control: aria-invalid, and the text of every element its
+# aria-describedby names (missing ids reported as such).
+DESCRIPTION_JS = """
+el => {
+  const ids = (el.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean);
+  return {
+    ariaInvalid: el.getAttribute('aria-invalid'),
+    isInvalid: el.classList.contains('is-invalid'),
+    describedby: ids,
+    missing: ids.filter(id => !document.getElementById(id)),
+    description: ids.map(id => document.getElementById(id)).filter(Boolean)
+                    .map(node => node.textContent.trim()).join(' '),
+  };
+}
+"""
+
+
+@dataclass
+class Audit:
+    """Runs axe on each screen visited, keeps a screenshot of it, and collects the blocking violations."""
+
+    page: Page
+    screenshot: object
+    screens: list[str] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    minor: list[str] = field(default_factory=list)  # moderate/minor: printed (pytest -s), not failed
+
+    def check(self, screen: str, label: str | None = None) -> None:
+        assert_screen(self.page, screen)
+        name = label or screen
+        self.screenshot(self.page, name, prefix="a11y-")
+        self.screens.append(name)
+        results = AXE.run(self.page)
+        for violation in results.response["violations"]:
+            targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"])
+            line = f"[{name}] {violation['id']} ({violation['impact']}): {violation['help']} → {targets}"
+            (self.found if violation["impact"] in BLOCKING_IMPACTS else self.minor).append(line)
+
+    def assert_clean(self) -> None:
+        print(f"axe-core ran on {len(self.screens)} screens: {', '.join(self.screens)}")
+        print("moderate/minor (not failed):", *self.minor or ["none"], sep="\n  ")
+        assert not self.found, f"axe-core: serious/critical violations on {len(self.found)} screen(s):\n" + (
+            "\n".join(self.found)
+        )
+
+
+def normalised(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def assert_labelled(page: Page, expected: list[str]) -> None:
+    """Every visible control of <main> has exactly one <label for> naming it, and those labels are `expected`
+    (in document order); each is also found by its label, the way assistive technology finds it."""
+    controls = page.evaluate(CONTROLS_JS)
+    unlabelled = [c for c in controls if c["labelFor"] != 1 or not any(c["labels"])]
+    assert not unlabelled, f"controls without a <label for>: {unlabelled}"
+    assert [normalised(c["labels"][0]) for c in controls] == [normalised(text) for text in expected]
+    for text in expected:
+        expect(labelled(page, text)).to_have_count(1)
+
+
+def assert_error_announced(page: Page, label: str, message: str) -> None:
+    """The field labelled `label` shows `message` next to it, is marked invalid, and its aria-describedby
+    points at the element holding the message (so a screen reader reads the error with the field)."""
+    control = labelled(page, label)
+    wrapper = page.locator(f"#div_{control.get_attribute('id')}")
+    expect(wrapper.locator(".invalid-feedback")).to_contain_text(message)
+    expect(wrapper.locator(".invalid-feedback")).to_be_visible()
+    state = control.evaluate(DESCRIPTION_JS)
+    assert state["ariaInvalid"] == "true", state
+    assert state["isInvalid"], state
+    assert not state["missing"], f"aria-describedby names missing elements: {state}"
+    assert message in state["description"], f"the error is not in the field's description: {state}"
+
+
+def assert_no_error_marked(page: Page, label: str) -> None:
+    state = labelled(page, label).evaluate(DESCRIPTION_JS)
+    assert state["ariaInvalid"] is None and not state["isInvalid"], state
+
+
+@pytest.fixture
+def clock_at_frozen():
+    with time_machine.travel(FROZEN_AT, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def customer(clock_at_frozen):
+    return CustomerFactory(contract=ContractFactory(methods=["interactive", "netnaccs"]))
+
+
+def test_the_audit_reports_a_critical_violation(page: Page, screenshot):
+    """The audit is not vacuous: an unlabelled input and an image without alt put into the login page are
+    reported as critical."""
+    page.goto("/login/")
+    page.evaluate(
+        """() => document.querySelector('main').insertAdjacentHTML(
+             'beforeend', '<input type="text" name="stray"><img src="/static/none.png">')"""
+    )
+    audit = Audit(page, screenshot)
+    audit.check("login", "login-with-injected-faults")
+    assert any(" label (critical)" in line for line in audit.found), audit.found
+    assert any(" image-alt (critical)" in line for line in audit.found), audit.found
+    with pytest.raises(AssertionError, match="serious/critical violations"):
+        audit.assert_clean()
+
+
+# --- customer: screens 1–10 -----------------------------------------------------------------------------
+
+
+def test_customer_screens(page: Page, customer, screenshot):
+    audit = Audit(page, screenshot)
+    # An application approved through the real services, for 詳細 (approved) and ID通知内容.
+    approved = submitted_application(
+        contract=customer.contract,
+        created_by=customer,
+        methods=("interactive", "netnaccs"),
+        identifiers=("K7Q", ""),
+    )
+    application_take(application=approved, actor=staff_in("reviewer"))
+    application_approve(
+        application=approved, actor=staff_in("approver"), start_date=approved.desired_start_date
+    )
+    approved.refresh_from_db()
+    assert approved.status == ApplicationStatus.APPROVED
+
+    # 1 login: labels; empty submit → the errors are announced with their fields
+    page.goto("/login/")
+    audit.check("login")
+    assert_labelled(page, ["ユーザーID", "パスワード"])
+    button(page, "ログイン").click()
+    audit.check("login", "login-errors")
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_error_announced(page, "ユーザーID", "このフィールドは必須です。")
+    assert_error_announced(page, "パスワード", "このフィールドは必須です。")
+
+    labelled(page, "ユーザーID").fill(customer.username)
+    labelled(page, "パスワード").fill(PASSWORD)
+    button(page, "ログイン").click()
+    audit.check("menu")
+
+    button(page, "通関士IDの追加").click()
+    audit.check("guidance")
+
+    # 4 applicant: labels; errors announced
+    button(page, "通関士IDを追加する").click()
+    audit.check("applicant")
+    assert_labelled(page, ["氏名", "部署", "電話番号", "メールアドレス"])
+    labelled(page, "氏名").fill("")
+    labelled(page, "メールアドレス").fill("not-an-address")
+    button(page, "通関士用利用者IDの入力へ進む").click()
+    audit.check("applicant", "applicant-errors")
+    assert_error_announced(page, "氏名", "このフィールドは必須です。")
+    assert_error_announced(page, "メールアドレス", "メールアドレスの形式が正しくありません")
+    assert_no_error_marked(page, "部署")
+    labelled(page, "氏名").fill("山田 太郎")
+    labelled(page, "メールアドレス").fill("taro@example.com")
+    button(page, "通関士用利用者IDの入力へ進む").click()
+
+    # 5 add-ids: empty, with field errors, with items
+    audit.check("add-ids", "add-ids-empty")
+    assert_labelled(page, ["利用開始希望日", "処理方式", "希望識別番号", "通関士氏名"])
+    # the help text of 希望識別番号 is tied to it as well
+    help_state = labelled(page, "希望識別番号").evaluate(DESCRIPTION_JS)
+    assert "空欄の場合はNACCSセンターが払い出します" in help_state["description"], help_state
+    button(page, "設定する").click()
+    audit.check("add-ids", "add-ids-errors")
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert_error_announced(page, "利用開始希望日", "このフィールドは必須です。")
+    # the rule checks: 処理方式 missing, 希望識別番号 malformed; each error is described with its field, and
+    # 希望識別番号 keeps its help text in the description next to the error
+    start = rules.earliest_start_date(clock.today())
+    labelled(page, "利用開始希望日").fill(start.isoformat())
+    labelled(page, "希望識別番号").fill("!!")
+    button(page, "設定する").click()
+    assert_screen(page, "add-ids")
+    invalid = page.locator("main [aria-invalid=true]")
+    expect(invalid.first).to_be_visible()
+    invalid_ids = [invalid.nth(index).get_attribute("id") for index in range(invalid.count())]
+    assert {"id_processing_method", "id_desired_identifier"} <= set(invalid_ids), invalid_ids
+    identifier_state = labelled(page, "希望識別番号").evaluate(DESCRIPTION_JS)
+    assert identifier_state["describedby"] == [
+        "id_desired_identifier_helptext",
+        "id_desired_identifier_error",
+    ]
+    for index in range(invalid.count()):
+        control = invalid.nth(index)
+        state = control.evaluate(DESCRIPTION_JS)
+        feedback = page.locator(f"#div_{control.get_attribute('id')} .invalid-feedback").inner_text().strip()
+        assert feedback and feedback in state["description"], state
+    audit.check("add-ids", "add-ids-method-errors")
+
+    labelled(page, "希望識別番号").fill("")
+    labelled(page, "処理方式").select_option(label="インタラクティブ処理方式")
+    labelled(page, "通関士氏名").fill("通関 一郎")
+    button(page, "設定する").click()
+    assert_screen(page, "add-ids")
+    expect(page.locator("#application-items tr[data-item]")).to_have_count(1)
+    audit.check("add-ids", "add-ids-items")
+
+    button(page, "申込内容確認へ進む").click()
+    audit.check("confirm")
+    button(page, "申込内容を登録する").click()
+    audit.check("complete")
+    number = page.locator('[data-field="reception_number"]').inner_text().strip()
+
+    # 8 list, 9 detail (submitted, then approved), 10 ID notice
+    button(page, "メニューに戻る").click()
+    assert_screen(page, "menu")
+    button(page, "申込状況一覧").click()
+    audit.check("application-list")
+    button(page, f"{number}の詳細").click()
+    audit.check("application-detail", "application-detail-submitted")
+    button(page, "戻る").click()
+    assert_screen(page, "application-list")
+    button(page, f"{approved.reception_number}の詳細").click()
+    audit.check("application-detail", "application-detail-approved")
+    button(page, "ID通知内容").click()
+    audit.check("id-notice")
+
+    assert len(audit.screens) == 16
+    audit.assert_clean()
+
+
+# --- the NACCS centre's staff ------------------------------------------------------------------------------
+
+
+def test_staff_screens(page: Page, customer, screenshot):
+    audit = Audit(page, screenshot)
+    approver = staff_with_device("approver", email="approver@nacc.example")
+    application = submitted_application(contract=customer.contract, created_by=customer)
+
+    page.goto("/staff/login/")
+    audit.check("staff-login")
+    assert_labelled(page, ["ユーザーID", "パスワード", "確認コード（認証アプリの6桁）"])
+    button(page, "ログイン").click()
+    audit.check("staff-login", "staff-login-errors")
+    assert_error_announced(page, "ユーザーID", "このフィールドは必須です。")
+    assert_error_announced(page, "確認コード（認証アプリの6桁）", "このフィールドは必須です。")
+    labelled(page, "ユーザーID").fill(approver.username)
+    labelled(page, "パスワード").fill(PASSWORD)
+    labelled(page, "確認コード（認証アプリの6桁）").fill(totp_code(approver))
+    button(page, "ログイン").click()
+
+    audit.check("staff-queue")
+    assert_labelled(
+        page, ["状態", "処理方式", "検索（申込受付番号・利用者コード・会社名）", "回答予定日超過のみ"]
+    )
+    page.get_by_role("link", name=application.reception_number).click()
+    audit.check("staff-application", "staff-application-submitted")
+    assert_labelled(page, ["通知内容（お客様に表示されます）"])
+
+    button(page, "担当する").click()
+    audit.check("staff-application", "staff-application-under-review")
+    assert_labelled(
+        page, ["通知内容（お客様に表示されます）", "利用開始日", "不受理理由（お客様に表示されます）"]
+    )
+    # 不受理 without a reason: the error is announced with the field
+    button(page, "不受理にする").click()
+    audit.check("staff-application", "staff-application-reject-errors")
+    assert_error_announced(page, "不受理理由（お客様に表示されます）", "このフィールドは必須です。")
+
+    button(page, "承認する（IDを払い出す）").click()
+    audit.check("staff-application", "staff-application-approved")
+    expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
+
+    assert len(audit.screens) == 7
+    audit.assert_clean()
+
+
+# --- the UTB gateway ----------------------------------------------------------------------------------------
+
+
+def test_utb_screens(page: Page, clock_at_frozen, screenshot):
+    audit = Audit(page, screenshot)
+    naccs_id = ready_id()
+    user_id = naccs_id.naccs_user_id
+
+    page.goto("/utb/login/")
+    audit.check("utb-login")
+    assert_labelled(page, ["利用者ID", "パスワード"])
+    button(page, "ログイン").click()
+    audit.check("utb-login", "utb-login-errors")
+    assert_error_announced(page, "利用者ID", "このフィールドは必須です。")
+    labelled(page, "利用者ID").fill(user_id)
+    labelled(page, "パスワード").fill(READY_PASSWORD)
+    button(page, "ログイン").click()
+    audit.check("utb-menu")
+
+    page.get_by_role("link", name="UTB 通関士証票番号登録").click()
+    audit.check("utb")
+    assert_labelled(page, ["利用者ID", "通関士証票番号"])
+    # like the package software, UTB answers a missing input with a result code, announced as a status
+    button(page, "送信").click()
+    audit.check("utb", "utb-error-result")
+    expect(page.get_by_role("status")).to_contain_text("S0001")
+    labelled(page, "利用者ID").fill(user_id)
+    labelled(page, "通関士証票番号").fill("29-10")
+    button(page, "送信").click()
+    assert_screen(page, "utb")
+    expect(page.locator("#utb-result [data-result-code]")).to_have_text("00000")
+    audit.check("utb", "utb-result")
+
+    page.get_by_role("link", name="UTB01", exact=True).click()
+    audit.check("utb01")
+
+    page.get_by_role("link", name="パスワード変更").first.click()
+    audit.check("utb-password")
+    assert_labelled(page, ["現在のパスワード", "新しいパスワード", "新しいパスワード（確認）"])
+    labelled(page, "現在のパスワード").fill(READY_PASSWORD)
+    labelled(page, "新しいパスワード").fill("ABCDEFG")
+    labelled(page, "新しいパスワード（確認）").fill("ABCDEFG")
+    button(page, "変更する").click()
+    audit.check("utb-password", "utb-password-errors")
+    assert_error_announced(page, "新しいパスワード", "両方含めてください")
+
+    assert len(audit.screens) == 9
+    audit.assert_clean()
+
+
+# --- keyboard only -------------------------------------------------------------------------------------------
+
+MAX_TABS = 60
+
+
+def tab_to(page: Page, target, *, backwards: bool = False) -> int:
+    """Press Tab (Shift+Tab) until `target` has the focus; returns how many presses it took."""
+    key = "Shift+Tab" if backwards else "Tab"
+    handle = target.element_handle()
+    for presses in range(MAX_TABS + 1):
+        if page.evaluate("el => document.activeElement === el", handle):
+            return presses
+        page.keyboard.press(key)
+    focused = page.evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)")
+    raise AssertionError(f"{MAX_TABS} × {key} never reached the target; focus is on {focused}")
+
+
+def type_date(page: Page, control, date) -> None:
+    """Type `date` into an <input type=date> with the keyboard. Chromium lays the parts out in the browser's own
+    locale (年/月/日 or 月/日/年, whatever the page's language), so each order is tried until the value is right:
+    Tab enters the input on its first part; two digits of a month or day move on to the next part by themselves,
+    the year does not (ArrowRight). A later try overwrites every part of the earlier one."""
+    parts = {"y": f"{date.year:04d}", "m": f"{date.month:02d}", "d": f"{date.day:02d}"}
+    for order in ("ymd", "mdy", "dmy"):
+        for _ in range(
+            4
+        ):  # leave the input (Shift+Tab goes back part by part), to re-enter on its first part
+            if not control.evaluate("el => document.activeElement === el"):
+                break
+            page.keyboard.press("Shift+Tab")
+        tab_to(page, control)
+        for index, part in enumerate(order):
+            page.keyboard.type(parts[part])
+            if part == "y" and index < 2:
+                page.keyboard.press("ArrowRight")
+        if control.input_value() == date.isoformat():
+            return
+    raise AssertionError(f"could not type {date} into the date input (value {control.input_value()!r})")
+
+
+def assert_focus_visible(page: Page) -> None:
+    """The focused control (reached with the keyboard) draws an outline or a focus ring (box-shadow)."""
+    style = page.evaluate(
+        """() => { const el = document.activeElement, s = getComputedStyle(el);
+                   return {focusVisible: el.matches(':focus-visible'), outline: s.outlineStyle,
+                           outlineWidth: s.outlineWidth, shadow: s.boxShadow}; }"""
+    )
+    assert style["focusVisible"], style
+    has_outline = style["outline"] != "none" and style["outlineWidth"] != "0px"
+    assert has_outline or style["shadow"] != "none", f"no visible focus indicator: {style}"
+
+
+def test_keyboard_only_filing_journey(page: Page, customer, screenshot):
+    keyboard = page.keyboard
+    start = rules.earliest_start_date(clock.today())
+
+    def press_button(name: str, key: str = "Enter") -> None:
+        tab_to(page, button(page, name))
+        assert_focus_visible(page)
+        keyboard.press(key)
+
+    page.goto("/login/")
+    assert_screen(page, "login")
+    tab_to(page, labelled(page, "ユーザーID"))
+    keyboard.type(customer.username)
+    tab_to(page, labelled(page, "パスワード"))
+    keyboard.type(PASSWORD)
+    press_button("ログイン")
+    assert_screen(page, "menu")
+
+    press_button("通関士IDの追加")
+    assert_screen(page, "guidance")
+    press_button("通関士IDを追加する", key="Space")
+    assert_screen(page, "applicant")
+    expect(labelled(page, "氏名")).to_have_value(customer.full_name)
+    press_button("通関士用利用者IDの入力へ進む")
+    assert_screen(page, "add-ids")
+
+    type_date(page, labelled(page, "利用開始希望日"), start)
+    tab_to(page, labelled(page, "処理方式"))
+    keyboard.press("ArrowDown")
+    expect(labelled(page, "処理方式")).not_to_have_value("")
+    tab_to(page, labelled(page, "希望識別番号"))
+    keyboard.type("b2c")
+    tab_to(page, labelled(page, "通関士氏名"))
+    keyboard.type("通関 一郎")
+    screenshot(page, "keyboard-add-ids", prefix="a11y-")
+    press_button("設定する")
+    assert_screen(page, "add-ids")
+    items = page.locator("#application-items tr[data-item]")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("B2C")
+
+    # after 設定する the page is at #application-info; 申込内容確認へ進む is the last control: reach it backwards
+    tab_to(page, button(page, "申込内容確認へ進む"), backwards=True)
+    assert_focus_visible(page)
+    keyboard.press("Enter")
+    assert_screen(page, "confirm")
+    press_button("申込内容を登録する")
+    assert_screen(page, "complete")
+    screenshot(page, "keyboard-complete", prefix="a11y-")
+    shown = page.locator('[data-field="reception_number"]').inner_text().strip()
+    assert RECEPTION_NUMBER.fullmatch(shown), shown
+    draft = Application.objects.get(contract=customer.contract)
+    assert draft.status == ApplicationStatus.SUBMITTED
+    assert draft.reception_number == shown
