@@ -1,7 +1,7 @@
 """The portal shell: login, menu (screen 2) and the 通関士ID guidance (screen 3)."""
 
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_GET
 
 from applications import selectors
@@ -17,9 +17,17 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_default_redirect_url(self):
+        # A staff member who is already logged in belongs in the workplace, not on a customer page.
+        if self.request.user.is_authenticated and self.request.user.is_staff:
+            return resolve_url("reviews:queue")
+        return super().get_default_redirect_url()
+
 
 @require_GET
 def home(request):
+    if request.user.is_authenticated and request.user.is_staff:
+        return redirect("reviews:queue")
     return redirect("menu")
 
 
