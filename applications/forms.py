@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import clock, rules
 from .exceptions import ApplicationError
-from .models import Contract, ProcessingMethod
+from .models import ApplicationItem, Contract, ProcessingMethod
+from .validators import validate_single_line_text
 
 PHONE_VALIDATOR = RegexValidator(
     r"^\+?[0-9][0-9\-]{8,18}[0-9]$",
@@ -30,8 +31,10 @@ def _add_rule_error(form: forms.Form, error: ApplicationError) -> None:
 class ApplicantForm(forms.Form):
     """申込担当者入力画面 (screen 4)."""
 
-    name = forms.CharField(label=_("氏名"), max_length=100)
-    department = forms.CharField(label=_("部署"), max_length=100, required=False)
+    name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
+    department = forms.CharField(
+        label=_("部署"), max_length=100, required=False, validators=[validate_single_line_text]
+    )
     phone = PhoneField(label=_("電話番号"), max_length=30)
     email = forms.EmailField(
         label=_("メールアドレス"),
@@ -48,6 +51,9 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+BROKER_NAME_MAX_LENGTH = ApplicationItem._meta.get_field("broker_name").max_length
 
 
 class AddIdsForm(forms.Form):
@@ -78,7 +84,9 @@ class AddIdsForm(forms.Form):
         required=False,
         help_text=_("英大文字・数字3文字（任意）。空欄の場合はNACCSセンターが払い出します。"),
     )
-    broker_name = forms.CharField(label=_("通関士氏名"), max_length=60, required=False)
+    broker_name = forms.CharField(
+        label=_("通関士氏名"), max_length=60, required=False, validators=[validate_single_line_text]
+    )
 
     def __init__(self, *args, contract: Contract, application, action: str = ADD, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,7 +105,13 @@ class AddIdsForm(forms.Form):
         return rules.normalise_identifier(self.cleaned_data.get("desired_identifier", ""))
 
     def clean_broker_name(self):
-        return rules.normalise_broker_name(self.cleaned_data.get("broker_name", ""))
+        name = rules.normalise_broker_name(self.cleaned_data.get("broker_name", ""))
+        # Width folding can lengthen a name (e.g. ㍻ → 平成): the limit applies to what is stored.
+        if len(name) > BROKER_NAME_MAX_LENGTH:
+            raise forms.ValidationError(
+                _("通関士氏名は%(max)d文字以内で入力してください。") % {"max": BROKER_NAME_MAX_LENGTH}
+            )
+        return name
 
     def has_item_input(self) -> bool:
         data = self.cleaned_data

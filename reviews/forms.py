@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 from applications.models import ApplicationStatus, ProcessingMethod
+from applications.validators import validate_multiline_text
 
 QUEUE_STATUS_OPEN = "open"
 
@@ -94,11 +95,15 @@ class RejectForm(forms.Form):
         label=_("不受理理由（お客様に表示されます）"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[validate_multiline_text],
     )
     seen_status = forms.CharField(widget=forms.HiddenInput)
 
 
 class NoticeForm(forms.Form):
     text = forms.CharField(
-        label=_("通知内容（お客様に表示されます）"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("通知内容（お客様に表示されます）"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[validate_multiline_text],
     )

@@ -229,7 +229,9 @@ def progress_notice_post(*, application: Application, actor: User, text: str) ->
     locked = _locked(application.pk)
     if locked.status == ApplicationStatus.DRAFT:
         raise workflow.IllegalTransition(_("作成中の申込には通知できません。"), code="draft")
-    notice = ProgressNotice.objects.create(application=locked, text=text, posted_by=actor, posted_at=clock.now())
+    notice = ProgressNotice.objects.create(
+        application=locked, text=text, posted_by=actor, posted_at=clock.now()
+    )
     audit.record(locked, actor=actor, action="progress_notice_post", text=text)
     return notice
 

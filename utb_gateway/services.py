@@ -177,8 +177,9 @@ def licence_number_register(
     """UTB. Checks in the order of the NACCS table, registers the normalised number for the target 通関士ID, and
     records the attempt whatever its result — all in one transaction."""
     now = now or clock.now()
-    target_raw = target_user_id or ""
-    licence_raw = raw_licence_number or ""
+    # What is recorded is what was sent, less characters no database column can hold.
+    target_raw = (target_user_id or "").replace("\x00", "")
+    licence_raw = (raw_licence_number or "").replace("\x00", "")
     normalised = licence_numbers.normalise(licence_raw)
     with transaction.atomic():
         result = _register(inputter=inputter, target_raw=target_raw, normalised=normalised, now=now)

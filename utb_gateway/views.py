@@ -4,7 +4,6 @@ Its login is separate from the portal's: a session of its own (utb_gateway/sessi
 that ID's password hash so a password change elsewhere ends it. The API authenticates every request with HTTP Basic and sets no cookie."""
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from applications import clock
 from applications.models import NaccsUserId
+from applications.validators import text_problem
 
 from . import result_codes as rc
 from . import services
@@ -164,7 +164,7 @@ def _basic_credentials(request) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError; so is non-ASCII input
         return None
     user_id, sep, password = decoded.partition(":")
     return (user_id, password) if sep else None
@@ -211,7 +211,8 @@ def api_utb(request):
     """POST /utb/api/utb {"user_id": "1ANACY27", "licence_number": "２９－１０"} → result code (HTTP 200)."""
     try:
         body = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    # ValueError covers JSONDecodeError and integers too long to convert; RecursionError very deep nesting.
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return JsonResponse(
             {"error": "bad_request", "message": _("リクエスト本文がJSONではありません。")},
             status=400,
@@ -221,6 +222,13 @@ def api_utb(request):
         return JsonResponse(
             {"error": "bad_request", "message": _("リクエスト本文はJSONオブジェクトにしてください。")},
             status=400,
+        )
+    problems = [text_problem(value) for value in body.values() if isinstance(value, str)]
+    if any(problems):
+        return JsonResponse(
+            {"error": "bad_request", "message": next(p for p in problems if p)},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
         )
     result = services.licence_number_register(
         inputter=request.naccs_id,
