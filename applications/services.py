@@ -24,7 +24,7 @@ from .reception_numbers import reception_number_from_sequence
 
 def _locked_draft(application_id: int) -> Application:
     """The draft, locked for this transaction; a submitted one can no longer be edited."""
-    application = Application.objects.select_for_update().select_related("contract").get(pk=application_id)
+    application = Application.objects.select_for_update(of=("self",), no_key=True).select_related("contract").get(pk=application_id)
     if application.status != ApplicationStatus.DRAFT:
         raise workflow.IllegalTransition(
             _("この申込は既に登録されています（申込受付番号 %(number)s）。")
@@ -204,7 +204,7 @@ def application_id_notice_viewed(*, application: Application, actor: User) -> No
 def application_withdraw(*, application: Application, actor: User) -> Application:
     """取下げ: the customer withdraws their office's application while it is still 受付 (before a reviewer took it).
     Under the row lock, so a withdrawal racing a reviewer's 担当する leaves exactly one of them applied."""
-    locked = Application.objects.select_for_update().get(pk=application.pk)
+    locked = Application.objects.select_for_update(no_key=True).get(pk=application.pk)
     if locked.contract_id != actor.contract_id:
         raise ApplicationError(_("この申込は取り下げできません。"), code="not_own")
     old = workflow.transition(locked, ApplicationStatus.WITHDRAWN)

@@ -78,7 +78,7 @@ def email_send(*, email_id: int) -> str:
     """
     with transaction.atomic():
         email = (
-            Email.objects.select_for_update(skip_locked=True)
+            Email.objects.select_for_update(skip_locked=True, no_key=True)
             .filter(pk=email_id, status=EmailStatus.QUEUED)
             .first()
         )
@@ -128,7 +128,7 @@ def email_requeue_unsent(*, limit: int = 500) -> int:
 def email_resend(*, email_id: int) -> Email:
     """Staff action: a failed (or still queued) e-mail is queued again from scratch; a sent one is sent again as a
     new row (a deliberate second copy, linked to the first)."""
-    email = Email.objects.select_for_update().get(pk=email_id)
+    email = Email.objects.select_for_update(no_key=True).get(pk=email_id)
     if email.status == EmailStatus.SENT:
         copy = Email.objects.create(
             kind=email.kind,

@@ -38,7 +38,7 @@ def _locked(application_id: int) -> Application:
     # of=("self",): lock the application only; the contract row is locked by approval alone (identifier allocation),
     # so staff working on different applications of one office do not wait for each other.
     return (
-        Application.objects.select_for_update(of=("self",)).select_related("contract").get(pk=application_id)
+        Application.objects.select_for_update(of=("self",), no_key=True).select_related("contract").get(pk=application_id)
     )
 
 
@@ -143,7 +143,7 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
 
     # Lock the contract: approvals in one contract are serialised, so two never pick the same 識別番号
     # (the unique constraint on (contract, identifier) is the backstop).
-    contract = Contract.objects.select_for_update().get(pk=locked.contract_id)
+    contract = Contract.objects.select_for_update(no_key=True).get(pk=locked.contract_id)
     items = list(locked.items.select_related("processing_method").order_by("id"))
     taken = set(contract.naccs_user_ids.values_list("identifier", flat=True))
     identifiers = pick_identifiers([item.desired_identifier for item in items], taken)

@@ -142,7 +142,7 @@ def naccs_id_authenticate(
 
 @transaction.atomic
 def _record_failed_login(naccs_id: NaccsUserId, now: datetime.datetime) -> None:
-    state, _created = NaccsLoginState.objects.select_for_update().get_or_create(naccs_user_id=naccs_id)
+    state, _created = NaccsLoginState.objects.select_for_update(no_key=True).get_or_create(naccs_user_id=naccs_id)
     state.failed_logins += 1
     if state.failed_logins >= settings.NSS_UTB_MAX_FAILED_LOGINS:
         state.locked_until = now + datetime.timedelta(minutes=settings.NSS_UTB_LOCKOUT_MINUTES)
@@ -209,9 +209,13 @@ def _register(
         return UtbResult(rc.S0002, user_id)
     if user_id[:5] != inputter.contract.user_code:
         return UtbResult(rc.S0005, user_id)
+    # Lock the target row only (of=self, no ordering join to the contract) and as NO KEY UPDATE: inserts that merely
+    # reference an ID (the attempt, the registration) take KEY SHARE locks, which NO KEY UPDATE does not block, so
+    # two brokers registering for each other at once cannot deadlock.
     target = (
-        NaccsUserId.objects.select_for_update()
+        NaccsUserId.objects.select_for_update(of=("self",), no_key=True)
         .filter(contract_id=inputter.contract_id, identifier=user_id[5:])
+        .order_by()
         .first()
     )
     if target is None:
@@ -286,7 +290,7 @@ def naccs_password_change(
     """6–8 characters of upper-case letters and digits, both present, none of the last three passwords (the
     current one included). The ID notice keeps showing the initial password, marked as changed."""
     now = now or clock.now()
-    locked = NaccsUserId.objects.select_for_update().get(pk=naccs_id.pk)
+    locked = NaccsUserId.objects.select_for_update(no_key=True).get(pk=naccs_id.pk)
     if not passwords.check_naccs_password(current_password or "", locked.password_hash):
         raise UtbPasswordError(_("現在のパスワードが正しくありません。"), field="current_password")
     problem = passwords.naccs_password_problem(new_password or "")

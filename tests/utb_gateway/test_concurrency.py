@@ -87,3 +87,34 @@ def test_concurrent_failed_logins_are_all_counted_and_lock_the_id(require_postgr
     assert state.locked_until is not None
     with pytest.raises(services.UtbLoginError):
         services.naccs_id_authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10)
+
+
+def test_two_brokers_registering_for_each_other_at_once_never_deadlock(require_postgres):
+    """Found by the load benchmark: A registers for B while B registers for A. With plain FOR UPDATE (and the
+    contract row dragged in by an ordering join) PostgreSQL detected a deadlock; every answer must be 00000."""
+    office = ContractFactory(user_code="1ANAC")
+    first = ready_id(office, identifier="A0A")
+    second = ready_id(office, identifier="Y27")
+    pairs = [(first, "1ANACY27"), (second, "1ANACA0A")] * (THREADS // 2)
+
+    def register(index):
+        inputter, target = pairs[index]
+        outcomes = []
+        for round_number in range(5):
+            outcomes.append(
+                services.licence_number_register(
+                    inputter=inputter,
+                    target_user_id=target,
+                    raw_licence_number=f"{index}-{round_number}",
+                    channel="api",
+                    now=MONDAY_10,
+                ).result
+            )
+        return outcomes
+
+    results, errors = race(register, THREADS, no_thread_may_hang=True)
+
+    assert errors == [None] * THREADS
+    assert all(outcome is rc.OK for outcomes in results for outcome in outcomes)
+    for naccs_id in (first, second):
+        assert LicenceRegistration.objects.filter(naccs_user_id=naccs_id, is_current=True).count() == 1

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         while True:
             with transaction.atomic():
                 batch = list(
-                    NaccsUserId.objects.select_for_update()
+                    NaccsUserId.objects.select_for_update(no_key=True)
                     .filter(pk__gt=last_pk)
                     .exclude(initial_password_encrypted="")
                     .order_by("pk")[:BATCH]
