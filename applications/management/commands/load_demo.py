@@ -7,8 +7,9 @@ that tenancy can be tried by hand. These passwords are for the local demo only a
 
 import base64
 import datetime
+import importlib
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -76,8 +77,22 @@ def totp_base32(hex_key: str) -> str:
 class Command(BaseCommand):
     help = "Load the demo offices, contracts, IDs and customer accounts (idempotent)."
 
+    @staticmethod
+    def _role(name: str) -> Group:
+        """The staff role made by migration 0004 (made again here if the table was emptied)."""
+        roles = importlib.import_module("applications.migrations.0004_staff_roles").ROLES
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="applications", codename__in=roles[name])
+        )
+        return group
+
     @transaction.atomic
     def handle(self, *args, **options):
+        # The processing methods are reference data from migration 0002; make sure they are there (a flushed
+        # test database, an operator who emptied the table) rather than fail half-way.
+        for code, name, order in importlib.import_module("applications.migrations.0002_processing_methods").METHODS:
+            ProcessingMethod.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
         methods = {m.code: m for m in ProcessingMethod.objects.all()}
         for office in OFFICES:
             contract, _ = Contract.objects.update_or_create(
@@ -126,7 +141,7 @@ class Command(BaseCommand):
             if not staff.check_password(password):
                 staff.set_password(password)
                 staff.save(update_fields=["password"])
-            staff.groups.set([Group.objects.get(name=role)])
+            staff.groups.set([self._role(role)])
             TOTPDevice.objects.update_or_create(
                 user=staff, name="demo", defaults={"key": key, "confirmed": True, "step": 30, "digits": 6}
             )
