@@ -110,62 +110,59 @@ def application_take(request, pk):
     return redirect("reviews:application", pk=pk)
 
 
+def _decide(request, application, form, form_name, act):
+    """Run a decision (approve/reject) from its form: a field error goes next to the field and the page is shown
+    again; any other refusal (stale page, wrong state, four-eyes) is a message on the application page."""
+    if form.is_valid():
+        try:
+            success = act(form.cleaned_data)
+        except ApplicationError as error:
+            if error.field not in form.fields:
+                messages.error(request, error.message)
+                return redirect("reviews:application", pk=application.pk)
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(request, success)
+            return redirect("reviews:application", pk=application.pk)
+    return _render_detail(request, application, **{form_name: form})
+
+
 @require_POST
 @staff_required(PERM_REVIEW)
 def application_approve(request, pk):
     application = selectors.application_for_staff(application_id=pk)
-    form = ApproveForm(request.POST)
-    if form.is_valid():
-        try:
-            issued = services.application_approve(
-                application=application,
-                actor=request.user,
-                start_date=form.cleaned_data["start_date"],
-                seen_status=form.cleaned_data["seen_status"],
-            )
-        except ApplicationError as error:
-            if error.field in form.fields:
-                form.add_error(error.field, error.message)
-            else:
-                messages.error(request, error.message)
-                return redirect("reviews:application", pk=pk)
-        else:
-            messages.success(
-                request,
-                ngettext(
-                    "承認しました。%(count)d件の利用者IDを払い出しました。",
-                    "承認しました。%(count)d件の利用者IDを払い出しました。",
-                    len(issued),
-                )
-                % {"count": len(issued)},
-            )
-            return redirect("reviews:application", pk=pk)
-    return _render_detail(request, application, approve_form=form)
+
+    def approve(data):
+        issued = services.application_approve(
+            application=application,
+            actor=request.user,
+            start_date=data["start_date"],
+            seen_status=data["seen_status"],
+        )
+        return ngettext(
+            "承認しました。%(count)d件の利用者IDを払い出しました。",
+            "承認しました。%(count)d件の利用者IDを払い出しました。",
+            len(issued),
+        ) % {"count": len(issued)}
+
+    return _decide(request, application, ApproveForm(request.POST), "approve_form", approve)
 
 
 @require_POST
 @staff_required(PERM_REVIEW)
 def application_reject(request, pk):
     application = selectors.application_for_staff(application_id=pk)
-    form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            services.application_reject(
-                application=application,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                seen_status=form.cleaned_data["seen_status"],
-            )
-        except ApplicationError as error:
-            if error.field in form.fields:
-                form.add_error(error.field, error.message)
-            else:
-                messages.error(request, error.message)
-                return redirect("reviews:application", pk=pk)
-        else:
-            messages.success(request, _("不受理にしました。"))
-            return redirect("reviews:application", pk=pk)
-    return _render_detail(request, application, reject_form=form)
+
+    def reject(data):
+        services.application_reject(
+            application=application,
+            actor=request.user,
+            reason=data["reason"],
+            seen_status=data["seen_status"],
+        )
+        return _("不受理にしました。")
+
+    return _decide(request, application, RejectForm(request.POST), "reject_form", reject)
 
 
 @require_POST
