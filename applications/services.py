@@ -24,7 +24,11 @@ from .reception_numbers import reception_number_from_sequence
 
 def _locked_draft(application_id: int) -> Application:
     """The draft, locked for this transaction; a submitted one can no longer be edited."""
-    application = Application.objects.select_for_update(of=("self",), no_key=True).select_related("contract").get(pk=application_id)
+    application = (
+        Application.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("contract")
+        .get(pk=application_id)
+    )
     if application.status != ApplicationStatus.DRAFT:
         raise workflow.IllegalTransition(
             _("この申込は既に登録されています（申込受付番号 %(number)s）。")

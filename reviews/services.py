@@ -38,7 +38,9 @@ def _locked(application_id: int) -> Application:
     # of=("self",): lock the application only; the contract row is locked by approval alone (identifier allocation),
     # so staff working on different applications of one office do not wait for each other.
     return (
-        Application.objects.select_for_update(of=("self",), no_key=True).select_related("contract").get(pk=application_id)
+        Application.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("contract")
+        .get(pk=application_id)
     )
 
 

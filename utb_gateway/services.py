@@ -142,7 +142,9 @@ def naccs_id_authenticate(
 
 @transaction.atomic
 def _record_failed_login(naccs_id: NaccsUserId, now: datetime.datetime) -> None:
-    state, _created = NaccsLoginState.objects.select_for_update(no_key=True).get_or_create(naccs_user_id=naccs_id)
+    state, _created = NaccsLoginState.objects.select_for_update(no_key=True).get_or_create(
+        naccs_user_id=naccs_id
+    )
     state.failed_logins += 1
     if state.failed_logins >= settings.NSS_UTB_MAX_FAILED_LOGINS:
         state.locked_until = now + datetime.timedelta(minutes=settings.NSS_UTB_LOCKOUT_MINUTES)

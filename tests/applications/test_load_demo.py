@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 def snapshot():
     return (
         sorted(Contract.objects.values_list("user_code", "company_name", "office_name")),
-        sorted(f"{n.contract.user_code}{n.identifier}" for n in NaccsUserId.objects.select_related("contract")),
+        sorted(
+            f"{n.contract.user_code}{n.identifier}" for n in NaccsUserId.objects.select_related("contract")
+        ),
         sorted(User.objects.values_list("username", "is_staff")),
     )
 

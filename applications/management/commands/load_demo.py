@@ -91,7 +91,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         # The processing methods are reference data from migration 0002; make sure they are there (a flushed
         # test database, an operator who emptied the table) rather than fail half-way.
-        for code, name, order in importlib.import_module("applications.migrations.0002_processing_methods").METHODS:
+        for code, name, order in importlib.import_module(
+            "applications.migrations.0002_processing_methods"
+        ).METHODS:
             ProcessingMethod.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
         methods = {m.code: m for m in ProcessingMethod.objects.all()}
         for office in OFFICES:
