@@ -17,6 +17,9 @@ ACTION_LABELS = {
     "progress_notice_post": _("進行状況の通知"),
     "id_notice_view": _("ID通知内容の閲覧"),
     "email_resend": _("メール再送"),
+    "staff_account_create": _("スタッフアカウント作成"),
+    "staff_account_update": _("スタッフアカウント変更"),
+    "staff_credentials_reset": _("パスワード・認証アプリの再発行"),
 }
 
 

@@ -74,6 +74,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        permissions = [("manage_staff", "Can manage NACCS centre staff accounts")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(contract__isnull=True) | (Q(is_staff=False) & Q(is_superuser=False)),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 from applications.models import ApplicationStatus, ProcessingMethod
-from applications.validators import validate_multiline_text
+from applications.validators import validate_multiline_text, validate_single_line_text
 
 QUEUE_STATUS_OPEN = "open"
 
@@ -106,4 +106,31 @@ class NoticeForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         validators=[validate_multiline_text],
+    )
+
+
+ROLE_CHOICES = [("reviewer", _("審査担当者")), ("approver", _("承認者"))]
+
+
+class StaffAccountForm(forms.Form):
+    username = forms.RegexField(
+        label=_("ユーザーID"),
+        regex=r"^[a-z0-9][a-z0-9._-]{2,29}$",
+        max_length=30,
+        error_messages={
+            "invalid": _("ユーザーIDは英小文字・数字・記号（. _ -）の3～30文字で入力してください。")
+        },
+    )
+    full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
+    email = forms.EmailField(label=_("メールアドレス"), max_length=254)
+    role = forms.ChoiceField(label=_("役割"), choices=ROLE_CHOICES)
+
+    def clean_username(self):
+        return self.cleaned_data["username"].lower()
+
+
+class StaffAccountUpdateForm(forms.Form):
+    role = forms.ChoiceField(label=_("役割"), choices=ROLE_CHOICES)
+    is_active = forms.BooleanField(
+        label=_("利用可（チェックを外すとログインできなくなります）"), required=False
     )

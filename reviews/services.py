@@ -2,14 +2,19 @@
 locks the application row first and re-checks its state under the lock, so that two staff acting at once
 cannot both succeed: the second is refused with a message and nothing of it is applied."""
 
+import base64
 import datetime
+import secrets
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import audit, business_calendar, clock, crypto, passwords, workflow
 from applications.exceptions import ApplicationError
@@ -22,6 +27,7 @@ from applications.models import (
     ProgressNotice,
     User,
 )
+from applications.roles import STAFF_ROLES, role_of
 from applications.rules import format_date_ja
 from notifications.services import email_application_approved_queue, email_application_rejected_queue
 
@@ -250,3 +256,85 @@ def _email_context(application: Application, **extra) -> dict:
         "applicant_name": application.applicant_name,
         **extra,
     }
+
+
+# Staff accounts (SPEC §1: the approver manages staff accounts) -------------------------------------------------
+
+PERM_MANAGE_STAFF = "applications.manage_staff"
+
+
+@dataclass(frozen=True)
+class IssuedStaffCredentials:
+    """Shown once to the approver, to hand to the new staff member; never stored in clear."""
+
+    account: User
+    password: str
+    totp_secret: str
+
+
+def _issue_staff_credentials(account: User) -> IssuedStaffCredentials:
+    password = secrets.token_urlsafe(12)
+    account.set_password(password)
+    account.save(update_fields=["password"])
+    TOTPDevice.objects.filter(user=account).delete()
+    device = TOTPDevice.objects.create(user=account, name="authenticator", confirmed=True)
+    secret = base64.b32encode(bytes.fromhex(device.key)).decode()
+    return IssuedStaffCredentials(account=account, password=password, totp_secret=secret)
+
+
+def _set_role(account: User, role: str) -> None:
+    if role not in STAFF_ROLES:
+        raise ApplicationError(_("役割を選択してください。"), field="role", code="role")
+    account.groups.set(Group.objects.filter(name=role))
+
+
+@transaction.atomic
+def staff_account_create(
+    *, actor: User, username: str, full_name: str, email: str, role: str
+) -> IssuedStaffCredentials:
+    """A new NACCS centre staff account with a one-time password and a new TOTP secret."""
+    _require(actor, PERM_MANAGE_STAFF)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError(
+            _("このユーザーIDは既に使われています。"), field="username", code="username_taken"
+        )
+    account = User.objects.create(
+        username=username, full_name=full_name, email=email, is_staff=True, contract=None, is_active=True
+    )
+    _set_role(account, role)
+    credentials = _issue_staff_credentials(account)
+    audit.record(account, actor=actor, action="staff_account_create", role=role)
+    return credentials
+
+
+@transaction.atomic
+def staff_account_update(*, actor: User, account: User, role: str, is_active: bool) -> User:
+    """Change a staff member's role, or stop / resume the account. Nobody stops their own account."""
+    _require(actor, PERM_MANAGE_STAFF)
+    locked = User.objects.select_for_update(no_key=True).get(pk=account.pk, is_staff=True)
+    if locked.pk == actor.pk and not is_active:
+        raise ApplicationError(
+            _("自分のアカウントは停止できません。"), field="is_active", code="self_deactivate"
+        )
+    old_role = role_of(locked)
+    _set_role(locked, role)
+    old_active = locked.is_active
+    locked.is_active = is_active
+    locked.save(update_fields=["is_active"])
+    audit.record(
+        locked,
+        actor=actor,
+        action="staff_account_update",
+        changes={"role": [old_role, role], "is_active": [old_active, is_active]},
+    )
+    return locked
+
+
+@transaction.atomic
+def staff_credentials_reset(*, actor: User, account: User) -> IssuedStaffCredentials:
+    """A lost phone or a forgotten password: new one-time password and TOTP secret; the old ones stop working."""
+    _require(actor, PERM_MANAGE_STAFF)
+    locked = User.objects.select_for_update(no_key=True).get(pk=account.pk, is_staff=True)
+    credentials = _issue_staff_credentials(locked)
+    audit.record(locked, actor=actor, action="staff_credentials_reset")
+    return credentials

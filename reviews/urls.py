@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import accounts, views
 
 app_name = "reviews"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("applications/<int:pk>/reject/", views.application_reject, name="reject"),
     path("applications/<int:pk>/notices/", views.notice_post, name="notice"),
     path("applications/<int:pk>/emails/<int:email_id>/resend/", views.email_resend, name="email-resend"),
+    path("accounts/", accounts.account_list, name="accounts"),
+    path("accounts/<int:pk>/", accounts.account_detail, name="account"),
+    path("accounts/<int:pk>/reset/", accounts.account_reset, name="account-reset"),
 ]

@@ -22,6 +22,7 @@ from applications.models import (
     ProcessingMethod,
     User,
 )
+from applications.roles import STAFF_ROLES
 from applications.services import application_submit
 from tests.html import Page
 
@@ -141,19 +142,20 @@ class ItemFactory(factory.django.DjangoModelFactory):
 
 # The roles of migration 0004. A transactional test's flush removes the groups the migration made, so the
 # helpers put them back with the same permissions.
-ROLES = {
-    "reviewer": ["review_application"],
-    "approver": ["review_application", "approve_application"],
-}
+ROLES = STAFF_ROLES
 
 
 def role_group(name: str) -> Group:
-    content_type = ContentType.objects.get_for_model(Application)
     group, _ = Group.objects.get_or_create(name=name)
     for codename in ROLES[name]:
-        permission, _ = Permission.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": codename}
-        )
+        permission = Permission.objects.filter(
+            content_type__app_label="applications", codename=codename
+        ).first()
+        if permission is None:  # a flushed database before post_migrate made it again
+            model = User if codename == "manage_staff" else Application
+            permission = Permission.objects.create(
+                content_type=ContentType.objects.get_for_model(model), codename=codename, name=codename
+            )
         group.permissions.add(permission)
     return group
 

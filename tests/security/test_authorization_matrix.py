@@ -87,7 +87,8 @@ LOGIN_PATHS = {PORTAL_LOGIN, STAFF_LOGIN, UTB_LOGIN}
 
 # Areas: who may use a row's URL.
 PUBLIC, PORTAL, STAFF_AREA, UTB_AREA, API = "public", "portal", "staff", "utb", "api"
-AREA_LOGIN = {PORTAL: PORTAL_LOGIN, STAFF_AREA: STAFF_LOGIN, UTB_AREA: UTB_LOGIN}
+ACCOUNTS = "staff accounts"  # part of the staff workplace, for approvers only
+AREA_LOGIN = {PORTAL: PORTAL_LOGIN, STAFF_AREA: STAFF_LOGIN, ACCOUNTS: STAFF_LOGIN, UTB_AREA: UTB_LOGIN}
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,10 @@ EXPECTED: dict[str, Row] = {
     "reviews:reject":         row(STAFF_AREA, "POST", "under_review",  L,   F,    F,     R,   R,   L, data="reject"),
     "reviews:notice":         row(STAFF_AREA, "POST", "submitted",     L,   F,    F,     R,   R,   L, data="notice"),
     "reviews:email-resend":   row(STAFF_AREA, "POST", "email",         L,   F,    F,     R,   R,   L),
+    # Staff accounts: approvers only (SPEC §1: the approver manages staff accounts).
+    "reviews:accounts":       row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
+    "reviews:account":        row(ACCOUNTS, "GET POST", "staff",       L,   F,    F,     F,   OK,  L),
+    "reviews:account-reset":  row(ACCOUNTS, "POST", "staff",           L,   F,    F,     F,   OK,  L),
     "utb_gateway:login":      row(PUBLIC, "GET POST", None,            OK,  OK,   OK,    OK,  OK,  OK),
     "utb_gateway:logout":     row(PUBLIC, "POST", None,                R,   R,    R,     R,   R,   R, to=UTB_LOGIN),
     "utb_gateway:menu":       row(UTB_AREA, "GET", None,               L,   L,    L,     L,   L,   OK),
@@ -206,6 +211,8 @@ class World:
             application = self._taken()
             review_services.application_approve(application=application, actor=staff_in("approver"))
             return application
+        if target == "staff":
+            return staff_in("reviewer", username="matrix-staff-member")
         if target == "email":
             application = self._submitted()
             email = Email.objects.filter(topic="application", topic_id=application.pk).first()
@@ -363,6 +370,10 @@ def test_the_table_keeps_the_policy(name):
         assert out["anonymous"] == LOGIN and out["utb"] == LOGIN
         assert out["customer_a"] == out["customer_b"] == FORBIDDEN, "customers on staff pages: 403"
         assert out["reviewer"] in (OK, REDIRECT) and out["approver"] in (OK, REDIRECT)
+    elif row.area == ACCOUNTS:
+        assert out["anonymous"] == LOGIN and out["utb"] == LOGIN
+        assert out["customer_a"] == out["customer_b"] == out["reviewer"] == FORBIDDEN, "approvers only"
+        assert out["approver"] in (OK, REDIRECT)
     elif row.area == UTB_AREA:
         assert out["utb"] == OK
         assert all(out[role] == LOGIN for role in ROLES if role != "utb"), (
@@ -374,7 +385,7 @@ def test_the_table_keeps_the_policy(name):
     else:
         pytest.fail(f"unknown area {row.area}")
     if row.target:
-        assert row.area in (PORTAL, STAFF_AREA), "only portal and staff URLs carry office objects"
+        assert row.area in (PORTAL, STAFF_AREA, ACCOUNTS), "only portal and staff URLs carry objects"
 
 
 @pytest.mark.django_db

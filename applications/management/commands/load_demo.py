@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import passwords
 from applications.models import Contract, NaccsUserId, ProcessingMethod, User
+from applications.roles import STAFF_ROLES
 
 OFFICES = [
     {
@@ -79,11 +80,10 @@ class Command(BaseCommand):
 
     @staticmethod
     def _role(name: str) -> Group:
-        """The staff role made by migration 0004 (made again here if the table was emptied)."""
-        roles = importlib.import_module("applications.migrations.0004_staff_roles").ROLES
+        """The staff role made by migrations 0004/0007 (made again here if the table was emptied)."""
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="applications", codename__in=roles[name])
+            *Permission.objects.filter(content_type__app_label="applications", codename__in=STAFF_ROLES[name])
         )
         return group
 

@@ -1,0 +1,29 @@
+"""SPEC §1: the approver / supervisor manages staff accounts."""
+
+from django.db import migrations
+
+
+def grant(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    content_type, _ = ContentType.objects.get_or_create(app_label="applications", model="user")
+    permission, _ = Permission.objects.get_or_create(
+        content_type=content_type,
+        codename="manage_staff",
+        defaults={"name": "Can manage NACCS centre staff accounts"},
+    )
+    group, _ = Group.objects.get_or_create(name="approver")
+    group.permissions.add(permission)
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for group in Group.objects.filter(name="approver"):
+        group.permissions.remove(*group.permissions.filter(codename="manage_staff"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("applications", "0006_manage_staff_permission")]
+
+    operations = [migrations.RunPython(grant, revoke)]
