@@ -319,7 +319,19 @@ def test_staff_screens(page: Page, customer, screenshot):
     audit.check("staff-application", "staff-application-approved")
     expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
 
-    assert len(audit.screens) == 7
+    # Staff accounts (approvers): the list with its form, the form's errors, one account, the credentials page.
+    page.get_by_role("link", name="スタッフアカウント").click()
+    audit.check("staff-accounts")
+    assert_labelled(page, ["ユーザーID", "氏名", "メールアドレス", "役割"])
+    button(page, "追加する").click()
+    audit.check("staff-accounts", "staff-accounts-errors")
+    assert_error_announced(page, "ユーザーID", "このフィールドは必須です。")
+    page.get_by_role("link", name=approver.username).click()
+    audit.check("staff-account")
+    button(page, "再発行する").click()
+    audit.check("staff-credentials")
+
+    assert len(audit.screens) == 11
     audit.assert_clean()
 
 
