@@ -273,6 +273,16 @@ class Application(models.Model):
         open_statuses = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
         return self.status in open_statuses and self.answer_due_on is not None and self.answer_due_on < today
 
+    @property
+    def status_label(self) -> str:
+        """The status as people read it: 利用開始 once an approved application's start date has come (SPEC §4:
+        derived from the start date, never stored), otherwise the stored status."""
+        from .clock import today
+
+        if self.has_started(today()):
+            return str(_("利用開始"))
+        return str(self.get_status_display())
+
     def has_started(self, today) -> bool:
         """利用開始: derived, never stored — approved and the start date has come."""
         return (
