@@ -24,7 +24,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.processes import PrivateRedis, free_port, kill_group, wait_until  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nss_drill"
@@ -58,35 +60,6 @@ STARTED = time.monotonic()
 
 def say(text: str) -> None:
     print(f"[{time.monotonic() - STARTED:6.1f}s] {text}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, *, timeout: float, interval: float = 0.1, message: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s: {message}")
-
-
-def kill_group(process: subprocess.Popen | None, sig: int, wait: float = 10.0) -> None:
-    """Send `sig` to the process group of `process` (started with start_new_session) and reap it."""
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
-    try:
-        process.wait(wait)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(5)
 
 
 # --- scratch database ------------------------------------------------------------------------------------------
@@ -136,56 +109,13 @@ def drop_database(config: dict) -> None:
 # --- private redis-server --------------------------------------------------------------------------------------
 
 
-class PrivateRedis:
-    def __init__(self, port: int, log_dir: Path):
-        self.port = port
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.log_path = log_dir / f"redis-{port}.log"
-        self.process: subprocess.Popen | None = None
+def queue_length(redis_server: PrivateRedis) -> int | None:
+    import redis
 
-    def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed command line
-                [
-                    "redis-server",
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--daemonize",
-                    "no",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_until(self.answers, timeout=15, message=f"redis-server on {self.port} answers PING")
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        """SIGTERM, as an operator's restart would."""
-        kill_group(self.process, signal.SIGTERM)
-        self.process = None
-        wait_until(lambda: not self.answers(), timeout=10, message="redis-server stopped")
-
-    def queue_length(self) -> int | None:
-        import redis
-
-        try:
-            return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=2).llen(QUEUE)
-        except Exception:  # noqa: BLE001 - down or restarting: unknown
-            return None
+    try:
+        return redis.Redis(host="127.0.0.1", port=redis_server.port, socket_timeout=2).llen(QUEUE)
+    except Exception:  # noqa: BLE001 - down or restarting: unknown
+        return None
 
 
 # --- SMTP sink ---------------------------------------------------------------------------------------------------
@@ -530,7 +460,7 @@ def settle(redis_server: PrivateRedis, deadline: float) -> None:
     last = None
     while time.monotonic() < deadline:
         queued = Email.objects.filter(status=EmailStatus.QUEUED).count()
-        backlog = redis_server.queue_length()
+        backlog = queue_length(redis_server)
         if (queued, backlog) != last:
             say(f"settling: {queued} e-mail rows still queued, {backlog} task message(s) in the broker")
             last = (queued, backlog)
@@ -726,7 +656,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
     os.environ.update(common_env)
     say(f"drill: {n} applications, {args.threads} threads, database {config['NAME']}, logs in {log_dir}")
 
-    redis_server = PrivateRedis(redis_port, log_dir)
+    redis_server = PrivateRedis(log_dir, port=redis_port)
     workers = Workers(log_dir=log_dir, env={**os.environ, **common_env, "PYTHONUNBUFFERED": "1"})
     controller = None
     stop = threading.Event()

@@ -25,9 +25,10 @@ from playwright.sync_api import Browser, Page, expect
 from applications import business_calendar, clock, crypto, rules
 from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
+from bench.processes import free_port
 from tests.browser.test_filing_journey import assert_screen, button, field, items
 from tests.factories import FROZEN_AT, totp_code
-from tests.notifications.conftest import SmtpSink, free_port
+from tests.notifications.conftest import SmtpSink
 from utb_gateway.models import LicenceRegistration
 
 # The same database marker as the other browser tests: the live server runs in another thread, so the data must be

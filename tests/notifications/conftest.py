@@ -8,10 +8,8 @@ import email
 import email.policy
 import os
 import signal
-import socket
 import subprocess
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,23 +19,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.db import connection
 
+from bench.processes import PrivateRedis, free_port, wait_until
+
 WAIT_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate, *, timeout: float = WAIT_SECONDS, interval: float = 0.1, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s: {message}")
 
 
 # --- SMTP sink ----------------------------------------------------------------------------------------------
@@ -130,55 +114,6 @@ def smtp_sink(smtp_sink_factory) -> SmtpSink:
 
 
 # --- a private redis-server (never the shared one) ----------------------------------------------------------
-
-
-class PrivateRedis:
-    def __init__(self, log_dir: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log_dir = log_dir
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = open(self.log_dir / f"redis-{self.port}.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.process = subprocess.Popen(  # noqa: S603 - fixed command line
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--daemonize",
-                "no",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        wait_until(self._answers, timeout=15, message=f"redis-server on {self.port} answers PING")
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-        self.process = None
-        wait_until(lambda: not self._answers(), timeout=10, message="redis-server stopped")
 
 
 @pytest.fixture

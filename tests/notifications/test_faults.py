@@ -6,12 +6,13 @@ import pytest
 from django.urls import reverse
 
 from applications import clock, rules
+from bench.processes import wait_until
 from notifications import services
 from notifications.models import Email, EmailStatus
 from notifications.tasks import email_send_task
 from tests.factories import DraftFactory, ItemFactory, submitted_application
 from tests.html import Page
-from tests.notifications.conftest import use_broker, wait_until
+from tests.notifications.conftest import use_broker
 
 pytestmark = [
     pytest.mark.usefixtures("require_postgres", "require_redis"),
