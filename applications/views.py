@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import selectors, services, workflow
 from .exceptions import ApplicationError
@@ -139,7 +139,7 @@ def confirm(request, pk):
     return render(request, "applications/confirm.html", context)
 
 
-@require_GET
+@require_safe
 @customer_required
 def complete(request, pk):
     """利用申込完了画面 (screen 7)."""
@@ -147,7 +147,7 @@ def complete(request, pk):
     return render(request, "applications/complete.html", {"application": application})
 
 
-@require_GET
+@require_safe
 @customer_required
 def application_list(request):
     """申込状況一覧 (screen 8)."""
@@ -155,7 +155,7 @@ def application_list(request):
     return render(request, "applications/application_list.html", {"page": page})
 
 
-@require_GET
+@require_safe
 @customer_required
 def application_detail(request, pk):
     """申込詳細 (screen 9): 申込結果, 進行状況 (newest first) and the IDs asked; ID通知内容 once approved."""
@@ -183,7 +183,7 @@ def withdraw(request, pk):
 
 
 @never_cache  # Cache-Control: no-store (and private, no-cache): the page carries initial passwords.
-@require_GET
+@require_safe
 @customer_required
 def id_notice(request, pk):
     """ID通知内容 (screen 10): the issued 利用者IDs and initial passwords, printable. Each view is audited."""

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -45,7 +45,7 @@ def _redis_ok() -> bool | None:
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request):
     checks = {"database": _database_ok(), "redis": _redis_ok()}
     ready = all(value is not False for value in checks.values())

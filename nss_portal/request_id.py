@@ -7,7 +7,9 @@ import uuid
 from contextvars import ContextVar
 
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
-_SANE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A proxy's id (nginx's $request_id is 32 hex digits, a UUID has hyphens): 8–64 characters of letters, digits and
+# . _ -, starting with a letter or digit. Anything else (log-injection attempts, huge values) is replaced.
+_SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}", re.ASCII)
 
 
 class RequestIdMiddleware:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from nss_portal import production as _production
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -27,7 +29,7 @@ PRODUCTION = env.bool("DJANGO_PRODUCTION", default=False)
 # The embedded default key only exists so that `make run` works on a fresh clone; production refuses it
 # (see the check in nss_portal/checks.py).
 INSECURE_DEFAULT_SECRET_KEY = "insecure-local-only-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
-SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or INSECURE_DEFAULT_SECRET_KEY
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -114,7 +116,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ENCRYPTION AT REST (applications/crypto.py): Fernet keys, newest first, comma-separated.
-NSS_ENCRYPTION_KEYS = env.list("NSS_ENCRYPTION_KEYS", default=[])
+NSS_ENCRYPTION_KEYS = [key for key in env.list("NSS_ENCRYPTION_KEYS", default=[]) if key]
 
 # REDIS / CACHE
 # ------------------------------------------------------------------------------
@@ -123,6 +125,22 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# PRODUCTION FAILS CLOSED (nss_portal/production.py): every process refuses to start, naming what is missing or
+# invalid. An invalid Fernet key is refused in every mode: it could only break every approval later.
+_problems = _production.fernet_key_problems(NSS_ENCRYPTION_KEYS)
+if PRODUCTION:
+    _problems += _production.production_problems(
+        secret_key=env("DJANGO_SECRET_KEY", default=""),
+        insecure_default_secret_key=INSECURE_DEFAULT_SECRET_KEY,
+        encryption_keys=NSS_ENCRYPTION_KEYS,
+        database_engine=DATABASES["default"]["ENGINE"],
+        database_url_set=bool(env("DATABASE_URL", default="")),
+        redis_url=REDIS_URL,
+        tasks_eager=env.bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+    )
+if _problems:
+    raise _production.refusal(_problems, production=PRODUCTION)
 
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
@@ -157,6 +175,8 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
+# Load balancers probe the health endpoints over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Behind a TLS-terminating load balancer that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("DJANGO_BEHIND_PROXY", False) else None
@@ -184,7 +204,11 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("NSS_LOGIN_LOCKOUT_MINUTE
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "nss_portal/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("NSS_TRUSTED_PROXY_COUNT", default=0)
+# How many reverse proxies in front of the web processes append to X-Forwarded-For (nginx of the compose file: 1).
+# The client address of the login lockouts (django-axes and the UTB gateway) is read this many hops from the right;
+# 0 means REMOTE_ADDR, never a header the client could forge.
+NSS_TRUSTED_PROXY_COUNT = env.int("NSS_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "nss_portal.client_address.client_address"
 AXES_VERBOSE = False
 
 # STATIC
@@ -263,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.email_requeue_unsent",
         "schedule": env.float("NSS_EMAIL_SWEEP_INTERVAL_SECONDS", default=30.0),
     },
+    # SPEC §10: initial passwords past their retention (or already changed) lose their ciphertext.
+    "initial-passwords-destroy": {
+        "task": "applications.tasks.initial_passwords_destroy_task",
+        "schedule": env.float("NSS_INITIAL_PASSWORD_SWEEP_INTERVAL_SECONDS", default=3600.0),
+    },
 }
 
 # OUTBOX (notifications)
@@ -282,6 +311,12 @@ AUDITLOG_STORE_JSON_CHANGES = True
 # Four-eyes: the approver must differ from the reviewer who took the application.
 NSS_FOUR_EYES = env.bool("NSS_FOUR_EYES", default=False)
 OTP_TOTP_ISSUER = "NSS"
+# A staff enrolment link (SPEC §10: the staff member sets their own password and authenticator) expires after this.
+NSS_STAFF_ENROLMENT_HOURS = env.int("NSS_STAFF_ENROLMENT_HOURS", default=72)
+
+# INITIAL PASSWORDS (SPEC §10): the ID notice shows one until the ID's password is changed; its ciphertext is
+# destroyed then, or after this many days at the latest (beat task).
+NSS_INITIAL_PASSWORD_RETENTION_DAYS = env.int("NSS_INITIAL_PASSWORD_RETENTION_DAYS", default=90)
 
 # UTB GATEWAY (SPEC §6)
 # ------------------------------------------------------------------------------

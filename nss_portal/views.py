@@ -2,7 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render, resolve_url
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from applications import selectors
 from applications.permissions import customer_required
@@ -24,14 +24,14 @@ class LoginView(auth_views.LoginView):
         return super().get_default_redirect_url()
 
 
-@require_GET
+@require_safe
 def home(request):
     if request.user.is_authenticated and request.user.is_staff:
         return redirect("reviews:queue")
     return redirect("menu")
 
 
-@require_GET
+@require_safe
 @customer_required
 def menu(request):
     """メニュー画面 (screen 2)."""
@@ -40,7 +40,7 @@ def menu(request):
     return render(request, "nss_portal/menu.html", {"contract": contract, "draft": draft})
 
 
-@require_GET
+@require_safe
 @customer_required
 def guidance(request):
     """通関士IDガイダンス画面 (screen 3)."""

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 
 from applications import audit, clock
@@ -35,7 +35,7 @@ def staff_login(request):
     return render(request, "reviews/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
-@require_GET
+@require_safe
 @staff_required(PERM_REVIEW)
 def queue(request):
     """審査キュー: oldest first, filters, search, keyset pages."""
@@ -90,7 +90,7 @@ def _render_detail(request, application, status=200, **forms):
     )
 
 
-@require_GET
+@require_safe
 @staff_required(PERM_REVIEW)
 def application_detail(request, pk):
     application = selectors.application_for_staff(application_id=pk)

@@ -54,3 +54,12 @@ def test_the_workers_run_the_celery_app_of_the_settings():
 
 def test_mailpit_has_its_web_ui_published_on_loopback():
     assert "127.0.0.1:8025:8025" in SERVICES["mailpit"]["ports"]
+
+
+def test_the_trusted_proxy_count_matches_the_one_nginx_in_front_of_the_web_containers():
+    """Without it, the login lockouts would see the proxy's address for every client and lock everyone at once."""
+    nginx = (ROOT / "docker" / "nginx.conf").read_text(encoding="utf-8")
+    appending_proxies = nginx.count("X-Forwarded-For $proxy_add_x_forwarded_for")
+    assert appending_proxies == 1
+    assert SERVICES["web"]["environment"]["NSS_TRUSTED_PROXY_COUNT"] == str(appending_proxies)
+    assert "--preload" in SERVICES["web"]["command"]  # a misconfigured web container stops with one line

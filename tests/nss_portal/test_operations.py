@@ -1,9 +1,12 @@
 """/healthz, /readyz and the request id (operations)."""
 
 import logging
+import re
 
 import pytest
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 @pytest.mark.django_db
@@ -68,3 +71,23 @@ def test_log_lines_carry_the_request_id_as_json(client, caplog):
     assert records, "the failed readiness check should have logged"
     line = JsonFormatter().format(records[0])
     assert '"request_id": "req-abcdef123"' in line
+
+
+@given(incoming=st.text(max_size=100))
+def test_a_request_id_is_kept_only_when_it_is_a_sane_token(incoming):
+    from django.test import Client
+
+    header = incoming.replace("\x00", "")
+    try:
+        header.encode("latin-1")
+    except UnicodeEncodeError:
+        header = header.encode("utf-8", "surrogatepass").decode("latin-1")
+    answered = Client().get("/healthz", HTTP_X_REQUEST_ID=header)["X-Request-ID"]
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{7,63}", answered, re.ASCII)
+    assert answered == header or len(answered) == 32
+
+
+def test_request_ids_made_only_of_punctuation_or_too_long_are_replaced(client):
+    for hostile in ("........", "--------", "a" * 65, "ab\ncdefgh", "ａｂｃｄｅｆｇｈ"):
+        answered = client.get("/healthz", HTTP_X_REQUEST_ID=hostile)["X-Request-ID"]
+        assert answered != hostile and len(answered) == 32, hostile

@@ -1,13 +1,9 @@
 """Hardening: security headers and CSP, cookie flags, login lockout, CSRF everywhere but the Basic-auth API,
 and `check --deploy` clean with the production profile."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -140,40 +136,5 @@ def test_state_changing_posts_without_a_csrf_token_are_refused(customer):
     assert staff_client.post(reverse("reviews:take", kwargs={"pk": 1})).status_code == 403
 
 
-def _check_deploy(extra_env: dict) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "NSS_"))}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "nss_portal.settings",
-            "DJANGO_PRODUCTION": "true",
-            "DJANGO_ALLOWED_HOSTS": "nss.example.jp",
-            "DATABASE_URL": "sqlite:////tmp/nss-check-deploy.sqlite3",
-            **extra_env,
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_check_deploy_is_clean_with_the_production_profile():
-    result = _check_deploy(
-        {
-            "DJANGO_SECRET_KEY": Fernet.generate_key().decode() * 2,
-            "NSS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        }
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
-
-
-def test_check_deploy_refuses_the_embedded_secrets():
-    result = _check_deploy({})
-    assert result.returncode != 0
-    assert "nss_portal.E001" in result.stderr + result.stdout
-    assert "nss_portal.E002" in result.stderr + result.stdout
+# `check --deploy` with the production profile, and every refusal of a production without its secrets:
+# tests/nss_portal/test_production.py.

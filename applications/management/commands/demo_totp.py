@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 
-from .load_demo import STAFF
+from .load_demo import STAFF, refuse_in_production
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("username", choices=[username for username, *_ in STAFF])
 
     def handle(self, *args, username, **options):
+        refuse_in_production(self)
         key = next((key for name, _p, _r, key in STAFF if name == username), None)
         if key is None:  # pragma: no cover - argparse choices already refuse it
             raise CommandError("not a demo account")

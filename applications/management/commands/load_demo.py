@@ -9,8 +9,9 @@ import base64
 import datetime
 import importlib
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -75,6 +76,15 @@ def totp_base32(hex_key: str) -> str:
     return base64.b32encode(bytes.fromhex(hex_key)).decode()
 
 
+def refuse_in_production(command: BaseCommand) -> None:
+    """Demo data (known passwords and TOTP secrets) can never be loaded into, or read from, a production system."""
+    if settings.PRODUCTION:
+        raise CommandError(
+            f"{command.__module__.rsplit('.', 1)[-1]} is for the local demo only and refuses to run with "
+            "DJANGO_PRODUCTION=true."
+        )
+
+
 class Command(BaseCommand):
     help = "Load the demo offices, contracts, IDs and customer accounts (idempotent)."
 
@@ -87,8 +97,12 @@ class Command(BaseCommand):
         )
         return group
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        refuse_in_production(self)  # before the database is touched at all
+        self._load()
+
+    @transaction.atomic
+    def _load(self):
         # The processing methods are reference data from migration 0002; make sure they are there (a flushed
         # test database, an operator who emptied the table) rather than fail half-way.
         for code, name, order in importlib.import_module(
