@@ -39,6 +39,9 @@ class ApplicantForm(forms.Form):
     email = forms.EmailField(
         label=_("メールアドレス"),
         max_length=254,
+        # Django's e-mail syntax admits control characters in a quoted local part ("\x07"@example.jp): a
+        # message to such an address cannot even be built.
+        validators=[validate_single_line_text],
         error_messages={"invalid": _("メールアドレスの形式が正しくありません（例：taro@example.co.jp）。")},
     )
 
@@ -82,6 +85,7 @@ class AddIdsForm(forms.Form):
         label=_("希望識別番号"),
         max_length=10,
         required=False,
+        validators=[validate_single_line_text],
         help_text=_("英大文字・数字3文字（任意）。空欄の場合はNACCSセンターが払い出します。"),
     )
     broker_name = forms.CharField(

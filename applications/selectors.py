@@ -8,7 +8,7 @@ from cryptography.fernet import InvalidToken
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from . import crypto
+from . import clock, crypto, passwords
 from .models import (
     Application,
     ApplicationItem,
@@ -81,9 +81,9 @@ def application_draft_of(*, user: User) -> Application | None:
 class IssuedIdNotice:
     """One line of ID通知内容: an issued 利用者ID with its initial password in clear text.
 
-    `initial_password` is None when it cannot be shown (no stored value, or a key that has been rotated
-    away); the page then says so instead of failing. `password_changed` marks an initial password that no
-    longer works.
+    `initial_password` is None when it is not shown: `password_changed` (the ID's password was changed, so the
+    initial one is gone), `retention_over` (kept only NSS_INITIAL_PASSWORD_RETENTION_DAYS), or neither (no stored
+    value, or a key that has been rotated away); the page says which instead of failing.
     """
 
     naccs_user_id: str
@@ -94,6 +94,7 @@ class IssuedIdNotice:
     start_date: datetime.date | None
     initial_password: str | None
     password_changed: bool
+    retention_over: bool
     revoked: bool
 
 
@@ -103,8 +104,11 @@ class IdNotice:
     issued_ids: list[IssuedIdNotice]
 
 
-def _initial_password(naccs_id: NaccsUserId) -> str | None:
-    if not naccs_id.initial_password_encrypted:
+def _initial_password(naccs_id: NaccsUserId, *, now) -> str | None:
+    showable = passwords.initial_password_showable(
+        issued_at=naccs_id.created_at, password_changed_at=naccs_id.password_changed_at, now=now
+    )
+    if not showable or not naccs_id.initial_password_encrypted:
         return None
     try:
         return crypto.decrypt(naccs_id.initial_password_encrypted)
@@ -124,6 +128,7 @@ def id_notice_get(*, user: User, application_id: int) -> IdNotice:
         contract_id=user.contract_id,
         status=ApplicationStatus.APPROVED,
     )
+    now = clock.now()
     issued = [
         IssuedIdNotice(
             naccs_user_id=naccs_id.naccs_user_id,
@@ -132,8 +137,9 @@ def id_notice_get(*, user: User, application_id: int) -> IdNotice:
             processing_method=naccs_id.processing_method.name,
             broker_name=naccs_id.broker_name,
             start_date=naccs_id.start_date,
-            initial_password=_initial_password(naccs_id),
+            initial_password=_initial_password(naccs_id, now=now),
             password_changed=naccs_id.password_changed_at is not None,
+            retention_over=now >= passwords.initial_password_retention_ends(naccs_id.created_at),
             revoked=naccs_id.revoked_at is not None,
         )
         for naccs_id in application.issued_ids.all()

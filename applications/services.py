@@ -2,8 +2,11 @@
 transaction, locking the application row before it checks anything."""
 
 import datetime
+import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from notifications.services import email_application_received_queue
@@ -15,11 +18,14 @@ from .models import (
     ApplicationItem,
     ApplicationKind,
     ApplicationStatus,
+    NaccsUserId,
     ProcessingMethod,
     ReceptionNumberAllocation,
     User,
 )
 from .reception_numbers import reception_number_from_sequence
+
+logger = logging.getLogger(__name__)
 
 
 def _locked_draft(application_id: int) -> Application:
@@ -215,3 +221,19 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
     locked.save(update_fields=["status", "updated_at"])
     audit.record(locked, actor=actor, action="application_withdraw", changes={"status": [old, locked.status]})
     return locked
+
+
+def initial_passwords_destroy(*, now: datetime.datetime | None = None) -> int:
+    """SPEC §10: the ciphertext of an initial password is destroyed once the ID's password has been changed, or
+    after NSS_INITIAL_PASSWORD_RETENTION_DAYS at the latest (beat task `initial_passwords_destroy_task`). The UTB
+    password change destroys it at once; this catches the rest. One UPDATE; returns how many were destroyed."""
+    now = now or clock.now()
+    oldest_kept = now - datetime.timedelta(days=settings.NSS_INITIAL_PASSWORD_RETENTION_DAYS)
+    destroyed = (
+        NaccsUserId.objects.exclude(initial_password_encrypted="")
+        .filter(Q(password_changed_at__isnull=False) | Q(created_at__lte=oldest_kept))
+        .update(initial_password_encrypted="")
+    )
+    if destroyed:
+        logger.info("initial passwords destroyed: %d", destroyed)
+    return destroyed

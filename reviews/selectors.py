@@ -32,14 +32,17 @@ def _cursor(application: Application) -> str:
 
 
 def _parse_cursor(value: str) -> tuple[datetime.datetime, int] | None:
+    """The (submitted_at, id) of a cursor we made; None (first page) for anything else. Our cursors always carry
+    their offset. The instant is taken to UTC here, as the database will: an extreme date such as
+    0001-01-01T00:00+14:00 has no UTC value and is refused here instead of overflowing in the query."""
     try:
         stamp, pk = value.rsplit("|", 1)
-        parsed = datetime.datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, TypeError):
+        instant, number = datetime.datetime.fromisoformat(stamp), int(pk)
+        if instant.tzinfo is None or not 0 <= number < 2**63:
+            return None
+        return instant.astimezone(datetime.UTC), number
+    except (ValueError, TypeError, OverflowError):
         return None
-    # Our cursors always carry their offset; anything else was not made by us and is ignored.
-    stamp_ok = parsed[0].tzinfo is not None
-    return parsed if stamp_ok and 0 <= parsed[1] < 2**63 else None
 
 
 def application_queue(

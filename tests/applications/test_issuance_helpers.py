@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from applications import crypto
 from applications.identifier_allocation import allocation_order, pick_identifiers
-from applications.passwords import generate_initial_password, naccs_password_problem
+from applications.passwords import naccs_password_problem
 
 # --- pick_identifiers ---
 
@@ -72,14 +72,7 @@ def test_exhaustion_with_a_small_taken_set_from_a_truncated_order(monkeypatch):
 # --- initial passwords and the NACCS rule ---
 
 
-def test_generated_initial_passwords_are_8_upper_case_letters_and_digits_with_both():
-    draws = [generate_initial_password() for _ in range(2000)]
-    for password in draws:
-        assert re.fullmatch(r"[A-Z0-9]{8}", password)
-        assert re.search(r"[A-Z]", password) and re.search(r"[0-9]", password)
-        assert naccs_password_problem(password) is None
-    assert len(set(draws)) > 1990  # random, not a fixed or short-cycled sequence
-    assert set("".join(draws)) == set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# How initial passwords are drawn (no look-alikes) is tested in tests/applications/test_initial_passwords.py.
 
 
 @pytest.mark.parametrize("password", ["ABC123", "A1B2C3D4", "1234567A", "Z9ZZZZ"])

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from applications import clock, services
+from applications import clock, crypto, services
 from applications.models import Application, ApplicationStatus, NaccsUserId, ProgressNotice
 from reviews import services as review_services
 from tests.factories import ContractFactory, CustomerFactory, DraftFactory
@@ -254,17 +254,18 @@ def test_id_notice_shows_the_processing_method_and_broker_name(customer_client, 
     assert row[4] == "通関 士0"
 
 
-def test_id_notice_still_shows_a_changed_initial_password_marked_as_changed(
+def test_id_notice_shows_a_changed_initial_password_as_changed_and_no_value(
     customer_client, customer, reviewer, known_passwords
 ):
     application = approved(customer, reviewer, ids=2)
     first, second = NaccsUserId.objects.filter(issued_by=application).order_by("identifier")
     NaccsUserId.objects.filter(pk=first.pk).update(password_changed_at=clock.now())
 
-    rows = issued_rows(Page(customer_client.get(notice_url(application))))
+    response = customer_client.get(notice_url(application))
+    rows = issued_rows(Page(response))
 
-    assert "変更済み" in rows[first.naccs_user_id][2]
-    assert rows[first.naccs_user_id][2].startswith("PW00000")
+    assert rows[first.naccs_user_id][2] == "変更済み"
+    assert crypto.decrypt(first.initial_password_encrypted) not in response.content.decode()
     assert "変更済み" not in rows[second.naccs_user_id][2]
     assert rows[second.naccs_user_id][2].startswith("PW00000")
 

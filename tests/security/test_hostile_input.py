@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from applications import clock, rules
 from applications.models import ApplicationItem, ApplicationStatus, ProgressNotice
+from applications.validators import INVISIBLE_LETTERS, text_problem
 from notifications import services as notification_services
 from reviews import services as review_services
 from tests.factories import (
@@ -91,6 +92,11 @@ FRAGMENTS = (
     "\u202e",
     "\ufeff",
     "\u200b",
+    "\u200d",
+    "\u2060",
+    "\u00ad",
+    "\u3164",
+    "\U000e0041",
     "\r\n",
     "\t",
     "\x7f",
@@ -198,9 +204,14 @@ def assert_shown_escaped(response, stored: str) -> None:
 
 
 def assert_clean_for_the_database(*values: str) -> None:
+    """Nothing the shared text check refuses was stored (SPEC §10): no NUL, no lone surrogate, no control character
+    but line breaks and tabs, nothing that renders as nothing."""
     for value in values:
         assert "\x00" not in value, f"a NUL byte reached the database: {value[:60]!r}"
         assert not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value), "a lone surrogate reached the database"
+        assert text_problem(value, multiline=True) is None, (
+            f"{text_problem(value, multiline=True)}: {value[:60]!r}"
+        )
 
 
 def login_customer(customer) -> Client:
@@ -797,3 +808,128 @@ def test_api_a_non_ascii_basic_value_answers_401(broker, value, verb):
     kwargs = {"data": "{}", "content_type": "application/json"} if verb == "post" else {}
     response = send(hostile_client(), verb, url, HTTP_AUTHORIZATION=f"Basic {value}", **kwargs)
     assert response.status_code == 401
+
+
+# --- SPEC §10 "Text input": control and invisible characters, e-mail addresses, cursors ------------------------
+
+# Characters that the shared text check refuses: controls (but line breaks and tabs) and what renders as nothing.
+invisible = st.one_of(
+    st.characters(categories=["Cf"]),
+    st.characters(categories=["Cc"]).filter(lambda ch: ch not in "\t\r\n\x00"),
+    st.sampled_from(sorted(INVISIBLE_LETTERS)),
+)
+# Between visible characters, so that a field's stripping of surrounding white space (some controls are white
+# space to Python: \x1c–\x1f, \x85) cannot remove them before the check sees them.
+text_with_invisible = st.tuples(
+    st.text(max_size=8), st.lists(invisible, min_size=1, max_size=3), st.text(max_size=8)
+).map(lambda parts: "あ" + parts[0] + "".join(parts[1]) + parts[2] + "ん")
+
+
+@examples(40)
+@given(field=st.sampled_from(["name", "department", "email"]), value=text_with_invisible)
+def test_applicant_fields_with_control_or_invisible_characters_are_refused_and_never_stored(
+    contract, field, value
+):
+    customer = CustomerFactory(contract=contract)
+    draft = DraftFactory(contract=contract, created_by=customer, items=0)
+    client = login_customer(customer)
+    url = reverse("applications:applicant", kwargs={"pk": draft.pk})
+    if field == "email":
+        value = f"{value}@example.jp"
+    response = send(client, "post", url, {**APPLICANT_OK, field: value})
+    assert response.status_code == 200
+    assert Page(response).field_errors(field).strip()
+    draft.refresh_from_db()
+    assert draft.applicant_name == "山田 太郎"
+    assert_clean_for_the_database(draft.applicant_name, draft.applicant_department, draft.applicant_email)
+
+
+@pytest.mark.parametrize(
+    "address", ['"\x07"@example.jp', '"a\x0bb"@example.jp', '"tab\x1fx"@example.com', "\u200btaro@example.jp"]
+)
+def test_an_email_address_with_control_characters_in_a_quoted_local_part_is_refused(contract, address):
+    """The finding: Django's e-mail syntax admits them in a quoted local part, and the worker could not build
+    the message."""
+    customer = CustomerFactory(contract=contract)
+    draft = DraftFactory(contract=contract, created_by=customer, items=0)
+    url = reverse("applications:applicant", kwargs={"pk": draft.pk})
+    response = send(login_customer(customer), "post", url, {**APPLICANT_OK, "email": address})
+    assert response.status_code == 200
+    assert Page(response).field_errors("email").strip()
+    draft.refresh_from_db()
+    assert draft.applicant_email != address
+
+
+def add_broker(client, draft, name: str):
+    return send(
+        client,
+        "post",
+        reverse("applications:add-ids", kwargs={"pk": draft.pk}),
+        {
+            "add": "1",
+            "desired_start_date": start(),
+            "processing_method": method("interactive").pk,
+            "desired_identifier": "",
+            "broker_name": name,
+        },
+    )
+
+
+@pytest.mark.parametrize("disguise", ["\u200b", "\u200d", "\ufeff", "\u00ad", "\u2060", "\u3164"])
+def test_a_broker_name_disguised_by_an_invisible_character_cannot_pass_the_one_name_rule(
+    customer, draft, disguise
+):
+    client = login_customer(customer)
+    assert add_broker(client, draft, "山田太郎").status_code == 302
+    response = add_broker(client, draft, f"山田{disguise}太郎")
+    assert response.status_code == 200
+    assert Page(response).field_errors("broker_name").strip()
+    assert list(ApplicationItem.objects.filter(application=draft).values_list("broker_name", flat=True)) == [
+        "山田太郎"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["\u200b", "\u200b\u200c\u200d", "\u3164\u3164", "\ufeff\u00ad", "\u115f\u1160"]
+)
+def test_a_broker_name_made_only_of_invisible_characters_is_refused(customer, draft, name):
+    response = add_broker(login_customer(customer), draft, name)
+    assert response.status_code == 200
+    assert Page(response).field_errors("broker_name").strip()
+    assert not ApplicationItem.objects.filter(application=draft).exists()
+
+
+@examples(25)
+@given(field=st.sampled_from(["reason", "text"]), value=text_with_invisible)
+def test_staff_texts_with_control_or_invisible_characters_are_refused_and_never_stored(
+    reviewer, staff, field, value
+):
+    application = review_services.application_take(application=submitted_application(), actor=reviewer)
+    if field == "reason":
+        url = reverse("reviews:reject", kwargs={"pk": application.pk})
+        data = {"reason": value, "seen_status": ApplicationStatus.UNDER_REVIEW}
+    else:
+        url = reverse("reviews:notice", kwargs={"pk": application.pk})
+        data = {"text": value}
+    response = send(staff, "post", url, data)
+    assert response.status_code == 200
+    assert Page(response).field_errors(field).strip()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert not ProgressNotice.objects.filter(application=application).exists()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "0001-01-01T00:00:00+14:00|1",
+        "9999-12-31T23:59:59-14:00|1",
+        "9999-12-31T23:59:59.999999-23:59|9223372036854775806",
+        "0001-01-01T00:00:00+23:59|0",
+    ],
+)
+def test_a_keyset_cursor_with_an_extreme_date_is_ignored_not_a_500(reviewer, staff, cursor):
+    submitted_application()
+    response = send(staff, "get", reverse("reviews:queue"), {"after": cursor})
+    assert response.status_code == 200
+    assert Page(response).screen == "staff-queue"
