@@ -19,7 +19,8 @@ ACTION_LABELS = {
     "email_resend": _("メール再送"),
     "staff_account_create": _("スタッフアカウント作成"),
     "staff_account_update": _("スタッフアカウント変更"),
-    "staff_credentials_reset": _("パスワード・認証アプリの再発行"),
+    "staff_credentials_reset": _("登録用リンクの再発行（パスワード・認証アプリの無効化）"),
+    "staff_enrolment_complete": _("スタッフ本人による登録（パスワード・認証アプリ）"),
 }
 
 

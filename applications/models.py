@@ -3,10 +3,12 @@
 Tables and constraints only; every change of state goes through applications/services.py.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -71,6 +73,10 @@ class User(AbstractUser):
     full_name = models.CharField(_("氏名"), max_length=100, blank=True)
     department = models.CharField(_("部署"), max_length=100, blank=True)
     phone = models.CharField(_("電話番号"), max_length=30, blank=True)
+    # Raised to end every session of the account at once (stopped, credentials reset): it is part of the session
+    # auth hash, so Django's auth middleware drops a session made before the change, and resuming the account
+    # does not revive it (the hash never comes back).
+    session_epoch = models.PositiveIntegerField(_("セッション世代"), default=0, db_default=0)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -80,11 +86,38 @@ class User(AbstractUser):
                 condition=Q(contract__isnull=True) | (Q(is_staff=False) & Q(is_superuser=False)),
                 name="user_customer_is_not_staff",
             ),
+            # A staff member's enrolment link goes to their own address: no two staff accounts share one, so an
+            # approver cannot send a new account's link to their own mailbox. (Accounts made before addresses
+            # were required, like the demo staff, have none.)
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(is_staff=True) & ~Q(email=""),
+                name="user_staff_email_unique",
+            ),
         ]
 
     @property
     def is_customer(self) -> bool:
         return self.contract_id is not None and not self.is_staff
+
+    def _session_hash(self, secret=None) -> str:
+        if not self.session_epoch:
+            # Epoch 0 keeps Django's own hash, so that deploying the field logs nobody out.
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "applications.User.get_session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        """Django's HMAC of the password hash, with the session epoch mixed in."""
+        return self._session_hash()
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
 
 
 class NaccsUserId(models.Model):
@@ -362,3 +395,59 @@ class ReceptionNumberAllocation(models.Model):
 
     def __str__(self):
         return f"#{self.pk}"
+
+
+class EnrolmentPurpose(models.TextChoices):
+    """What a single-use link lets its holder do. Customer invitations and password resets are further members."""
+
+    STAFF_ENROLMENT = "staff_enrolment", _("スタッフアカウントの登録")
+
+
+class EnrolmentToken(models.Model):
+    """A single-use, expiring link sent to the account's own address (SPEC §10): the person sets their own
+    credentials. Only the SHA-256 of the random token is stored; the link itself exists only in the e-mail.
+    Issued, looked up and consumed by applications/enrolment.py."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("アカウント"), on_delete=models.CASCADE, related_name="enrolment_tokens"
+    )
+    purpose = models.CharField(_("用途"), max_length=30, choices=EnrolmentPurpose.choices)
+    token_hash = models.CharField(_("トークン（SHA-256）"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User,
+        verbose_name=_("発行者"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("発行日時"), db_default=Now())
+    expires_at = models.DateTimeField(_("有効期限"))
+    used_at = models.DateTimeField(_("使用日時"), null=True, blank=True)
+    # Set when a newer link for the same account, or stopping the account, made this one void.
+    voided_at = models.DateTimeField(_("無効化日時"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("登録用リンク")
+        verbose_name_plural = _("登録用リンク")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(voided_at__isnull=True),
+                name="enrolment_token_used_or_voided",
+            ),
+            models.CheckConstraint(
+                condition=Q(token_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106 - a hash's shape, not a password
+                name="enrolment_token_hash_shape",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "expires_at"],
+                condition=Q(used_at__isnull=True, voided_at__isnull=True),
+                name="enrolment_token_open",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.user_id} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,26 +1,44 @@
-"""Views of staff account management (SPEC §1: the approver manages staff accounts), under /staff/accounts/."""
+"""Views of staff account management (SPEC §1: the approver manages staff accounts), under /staff/accounts/, and
+the staff member's own enrolment through the link e-mailed to them (SPEC §10), under /staff/enrol/<token>/."""
 
+import base64
+import io
+
+import segno
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from applications import enrolment
 from applications.exceptions import ApplicationError
 from applications.models import User
 from applications.roles import role_of
 
 from . import services
-from .forms import StaffAccountForm, StaffAccountUpdateForm
+from .forms import StaffAccountForm, StaffAccountUpdateForm, StaffEnrolmentForm
 from .permissions import staff_required
 from .services import PERM_MANAGE_STAFF
 
 
-def _credentials_page(request, credentials):
-    # The one and only time the password and secret are shown: not cached anywhere.
-    response = render(request, "reviews/staff_credentials.html", {"credentials": credentials})
-    add_never_cache_headers(response)
-    return response
+def _link_sent(request, sent: services.EnrolmentLinkSent):
+    """Tell the approver where the link went and until when; the link itself is never on any page of theirs."""
+    messages.success(
+        request,
+        _(
+            "%(username)s の登録用リンクを %(email)s に送信しました（有効期限：%(expires)s）。"
+            "本人がリンクを開いてパスワードと認証アプリを登録するまで、このアカウントではログインできません。"
+        )
+        % {
+            "username": sent.account.username,
+            "email": sent.email,
+            "expires": services.format_datetime_ja(sent.expires_at),
+        },
+    )
+    return redirect("reviews:account", pk=sent.account.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -30,15 +48,33 @@ def account_list(request):
     form = StaffAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            credentials = services.staff_account_create(actor=request.user, **form.cleaned_data)
+            sent = services.staff_account_create(actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            return _credentials_page(request, credentials)
-    accounts = list(User.objects.filter(is_staff=True).prefetch_related("groups").order_by("username"))
+            return _link_sent(request, sent)
+    accounts = list(
+        User.objects.filter(is_staff=True)
+        .annotate(has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+        .prefetch_related("groups")
+        .order_by("username")
+    )
     for account in accounts:
         account.role = role_of(account)
+        account.enrolled = account.has_authenticator and account.has_usable_password()
     return render(request, "reviews/staff_accounts.html", {"accounts": accounts, "form": form})
+
+
+def _enrolment_state(account: User) -> dict:
+    """Whether the staff member has enrolled (own password and a confirmed authenticator), and the open link."""
+    enrolled = (
+        account.has_usable_password() and TOTPDevice.objects.filter(user=account, confirmed=True).exists()
+    )
+    pending = enrolment.token_pending(user=account, purpose=services.STAFF_ENROLMENT)
+    return {
+        "enrolled": enrolled,
+        "link_expires_at": services.format_datetime_ja(pending.expires_at) if pending else None,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -56,11 +92,76 @@ def account_detail(request, pk):
         else:
             messages.success(request, _("スタッフアカウントを更新しました。"))
             return redirect("reviews:account", pk=account.pk)
-    return render(request, "reviews/staff_account.html", {"account": account, "form": form})
+    context = {"account": account, "form": form, **_enrolment_state(account)}
+    return render(request, "reviews/staff_account.html", context)
 
 
 @require_POST
 @staff_required(PERM_MANAGE_STAFF)
 def account_reset(request, pk):
+    """再発行: the old password and authenticator stop working; a new enrolment link goes to the owner."""
     account = get_object_or_404(User, pk=pk, is_staff=True)
-    return _credentials_page(request, services.staff_credentials_reset(actor=request.user, account=account))
+    try:
+        sent = services.staff_credentials_reset(actor=request.user, account=account)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("reviews:account", pk=account.pk)
+    return _link_sent(request, sent)
+
+
+# --- the staff member's own enrolment (public: the link is the credential) ---------------------------------------
+
+
+def _qr_data_uri(text: str) -> str:
+    """The QR code of `text` as an SVG image in a data: URI (the Content-Security-Policy allows data: images and
+    no inline style). Black on white with the standard quiet zone, so phone cameras read it on any background."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(
+        buffer, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False
+    )
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _grouped(secret: str) -> str:
+    return " ".join(secret[index : index + 4] for index in range(0, len(secret), 4))
+
+
+def _invalid_link(request):
+    return render(request, "reviews/enrol_invalid.html", status=404)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def enrol(request, token):
+    """スタッフアカウントの登録: the owner of the link sets their password and enrols their authenticator."""
+    try:
+        pending = services.staff_enrolment_start(raw_token=token)
+    except enrolment.EnrolmentTokenInvalid:
+        return _invalid_link(request)
+    form = StaffEnrolmentForm(request.POST if request.method == "POST" else None, user=pending.account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_enrolment_complete(
+                raw_token=token,
+                password=form.cleaned_data["password1"],
+                otp_token=form.cleaned_data["otp_token"],
+            )
+        except enrolment.EnrolmentTokenInvalid:
+            return _invalid_link(request)
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            return redirect("reviews:enrol-complete")
+    context = {
+        "form": form,
+        "account": pending.account,
+        "expires_at": services.format_datetime_ja(pending.expires_at),
+        "qr_code": _qr_data_uri(pending.otpauth_uri),
+        "secret": _grouped(pending.secret),
+    }
+    return render(request, "reviews/enrol.html", context)
+
+
+@require_safe
+def enrol_complete(request):
+    return render(request, "reviews/enrol_complete.html")

@@ -3,7 +3,7 @@
 import unicodedata
 
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
@@ -122,7 +122,12 @@ class StaffAccountForm(forms.Form):
         },
     )
     full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
-    email = forms.EmailField(label=_("メールアドレス"), max_length=254)
+    email = forms.EmailField(
+        label=_("メールアドレス"),
+        max_length=254,
+        validators=[validate_single_line_text],
+        help_text=_("登録用のリンクをこのアドレスに送ります。他のスタッフと同じアドレスは使えません。"),
+    )
     role = forms.ChoiceField(label=_("役割"), choices=ROLE_CHOICES)
 
     def clean_username(self):
@@ -134,3 +139,52 @@ class StaffAccountUpdateForm(forms.Form):
     is_active = forms.BooleanField(
         label=_("利用可（チェックを外すとログインできなくなります）"), required=False
     )
+
+
+def _otp_code(value: str) -> str:
+    return unicodedata.normalize("NFKC", value or "").replace(" ", "").strip()
+
+
+class StaffEnrolmentForm(forms.Form):
+    """The staff member's own password (twice, Django's validators) and one code of their new authenticator."""
+
+    password1 = forms.CharField(
+        label=_("パスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "12文字以上。よく使われるパスワード、数字だけのもの、ユーザーIDやメールアドレスに似たものは使えません。"
+        ),
+    )
+    password2 = forms.CharField(
+        label=_("パスワード（確認）"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    otp_token = forms.CharField(
+        label=_("確認コード（認証アプリの6桁）"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_otp_token(self):
+        code = _otp_code(self.cleaned_data["otp_token"])
+        if not code.isascii() or not code.isdigit() or len(code) != 6:
+            raise forms.ValidationError(_("確認コードは6桁の数字で入力してください。"), code="otp_shape")
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("確認用のパスワードが一致しません。"))
+        if password1:
+            try:
+                password_validation.validate_password(password1, self.user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

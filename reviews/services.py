@@ -4,32 +4,40 @@ cannot both succeed: the second is refused with a message and nothing of it is a
 
 import base64
 import datetime
-import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit, business_calendar, clock, crypto, passwords, workflow
+from applications import audit, business_calendar, clock, crypto, enrolment, passwords, workflow
 from applications.exceptions import ApplicationError
 from applications.identifier_allocation import pick_identifiers
 from applications.models import (
     Application,
     ApplicationStatus,
     Contract,
+    EnrolmentPurpose,
+    EnrolmentToken,
     NaccsUserId,
     ProgressNotice,
     User,
 )
 from applications.roles import STAFF_ROLES, role_of
 from applications.rules import format_date_ja
-from notifications.services import email_application_approved_queue, email_application_rejected_queue
+from notifications.services import (
+    email_application_approved_queue,
+    email_application_rejected_queue,
+    email_queue,
+)
 
 PERM_REVIEW = "applications.review_application"
 PERM_APPROVE = "applications.approve_application"
@@ -258,28 +266,48 @@ def _email_context(application: Application, **extra) -> dict:
     }
 
 
-# Staff accounts (SPEC §1: the approver manages staff accounts) -------------------------------------------------
+# Staff accounts (SPEC §1: the approver manages staff accounts; §10: nobody holds another person's credentials) ---
+#
+# Creating or resetting an account never produces a credential anyone but the staff member sees: the account gets
+# an unusable password and no authenticator, and a single-use enrolment link (applications/enrolment.py) goes to
+# the staff member's own address. Opening it shows them a new TOTP secret; they set their own password and confirm
+# the authenticator with one code. Stopping or resetting an account raises its session epoch, ending its sessions.
 
 PERM_MANAGE_STAFF = "applications.manage_staff"
+STAFF_ENROLMENT = EnrolmentPurpose.STAFF_ENROLMENT
+APPROVER = "approver"
 
 
 @dataclass(frozen=True)
-class IssuedStaffCredentials:
-    """Shown once to the approver, to hand to the new staff member; never stored in clear."""
+class EnrolmentLinkSent:
+    """What the approver is told after a create or reset: where the link went and until when, never the link."""
 
     account: User
-    password: str
-    totp_secret: str
+    email: str
+    expires_at: datetime.datetime
 
 
-def _issue_staff_credentials(account: User) -> IssuedStaffCredentials:
-    password = secrets.token_urlsafe(12)
-    account.set_password(password)
-    account.save(update_fields=["password"])
-    TOTPDevice.objects.filter(user=account).delete()
-    device = TOTPDevice.objects.create(user=account, name="authenticator", confirmed=True)
-    secret = base64.b32encode(bytes.fromhex(device.key)).decode()
-    return IssuedStaffCredentials(account=account, password=password, totp_secret=secret)
+@dataclass(frozen=True)
+class StaffEnrolment:
+    """What the enrolment screen shows its holder: the new authenticator's secret (theirs alone) and the link's
+    expiry."""
+
+    account: User
+    device: TOTPDevice
+    expires_at: datetime.datetime
+
+    @property
+    def secret(self) -> str:
+        return base64.b32encode(self.device.bin_key).decode()
+
+    @property
+    def otpauth_uri(self) -> str:
+        return self.device.config_url
+
+
+def format_datetime_ja(moment: datetime.datetime) -> str:
+    local = moment.astimezone(clock.JST)
+    return f"{format_date_ja(local.date())} {local:%H:%M}"
 
 
 def _set_role(account: User, role: str) -> None:
@@ -288,39 +316,145 @@ def _set_role(account: User, role: str) -> None:
     account.groups.set(Group.objects.filter(name=role))
 
 
+def _require_fresh(actor: User, permission: str) -> None:
+    """`_require` on the actor as the database has it now (under the caller's locks), not as the request loaded
+    it: an approver stopped a moment ago by someone else can no longer act."""
+    _require(User.objects.get(pk=actor.pk), permission)
+
+
+def _login_capable_approvers():
+    """Active approvers who can log in: a usable password and a confirmed authenticator."""
+    return (
+        User.objects.filter(is_staff=True, is_active=True, groups__name=APPROVER)
+        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .filter(pk__in=TOTPDevice.objects.filter(confirmed=True).values("user_id"))
+        .distinct()
+    )
+
+
+def _lock_approver_changes() -> None:
+    """Serialise every change that can take away an approver on one row, the approver group's: two approvers
+    stopping (or demoting) each other at once are checked one after the other, so they cannot both succeed."""
+    Group.objects.select_for_update(no_key=True).filter(name=APPROVER).first()
+
+
+def _staff_email_taken(email: str) -> bool:
+    return User.objects.filter(is_staff=True, email__iexact=email).exists()
+
+
+def _enrolment_link_send(account: User, *, actor: User, reset: bool) -> EnrolmentLinkSent:
+    """A new single-use link, e-mailed through the outbox to the account's own address. The raw token exists only
+    in this function and in the e-mail."""
+    token, raw = enrolment.token_issue(
+        user=account,
+        purpose=STAFF_ENROLMENT,
+        created_by=actor,
+        lifetime=datetime.timedelta(hours=settings.NSS_STAFF_ENROLMENT_HOURS),
+    )
+    base = settings.NSS_BASE_URL.rstrip("/")
+    email_queue(
+        kind="staff_enrolment",
+        to=account.email,
+        topic="staff_account",
+        topic_id=account.pk,
+        context={
+            "full_name": account.full_name or account.username,
+            "username": account.username,
+            "enrol_url": f"{base}{reverse('reviews:enrol', kwargs={'token': raw})}",
+            "login_url": f"{base}{reverse('reviews:login')}",
+            "expires_at": format_datetime_ja(token.expires_at),
+            "hours": settings.NSS_STAFF_ENROLMENT_HOURS,
+            "requested_by": actor.full_name or actor.username,
+            "reset": reset,
+        },
+    )
+    return EnrolmentLinkSent(account=account, email=account.email, expires_at=token.expires_at)
+
+
+def _credentials_revoke(account: User) -> None:
+    """The old password and authenticator stop working now, and every session of the account ends."""
+    account.set_unusable_password()
+    account.session_epoch += 1
+    account.save(update_fields=["password", "session_epoch"])
+    TOTPDevice.objects.filter(user=account).delete()
+
+
 @transaction.atomic
 def staff_account_create(
     *, actor: User, username: str, full_name: str, email: str, role: str
-) -> IssuedStaffCredentials:
-    """A new NACCS centre staff account with a one-time password and a new TOTP secret."""
+) -> EnrolmentLinkSent:
+    """A new NACCS centre staff account that can do nothing until its owner enrols through the link e-mailed to
+    `email` (SPEC §10). The address must be no other staff account's, so it cannot be the approver's own."""
     _require(actor, PERM_MANAGE_STAFF)
+    email = User.objects.normalize_email((email or "").strip())
+    if not email:
+        raise ApplicationError(_("メールアドレスを入力してください。"), field="email", code="email_required")
     if User.objects.filter(username__iexact=username).exists():
         raise ApplicationError(
             _("このユーザーIDは既に使われています。"), field="username", code="username_taken"
         )
-    account = User.objects.create(
+    if _staff_email_taken(email):
+        raise ApplicationError(
+            _(
+                "このメールアドレスは別のスタッフアカウントで使われています。本人のメールアドレスを入力してください。"
+            ),
+            field="email",
+            code="email_taken",
+        )
+    account = User(
         username=username, full_name=full_name, email=email, is_staff=True, contract=None, is_active=True
     )
+    account.set_unusable_password()
+    try:
+        with transaction.atomic():  # a savepoint: the unique constraints settle a race with another create
+            account.save()
+    except IntegrityError as error:
+        raise ApplicationError(
+            _("このユーザーIDまたはメールアドレスは既に使われています。"), field="username", code="taken"
+        ) from error
     _set_role(account, role)
-    credentials = _issue_staff_credentials(account)
-    audit.record(account, actor=actor, action="staff_account_create", role=role)
-    return credentials
+    sent = _enrolment_link_send(account, actor=actor, reset=False)
+    audit.record(
+        account,
+        actor=actor,
+        action="staff_account_create",
+        role=role,
+        email=email,
+        enrolment_link_expires_at=sent.expires_at,
+    )
+    return sent
 
 
 @transaction.atomic
 def staff_account_update(*, actor: User, account: User, role: str, is_active: bool) -> User:
-    """Change a staff member's role, or stop / resume the account. Nobody stops their own account."""
+    """Change a staff member's role, or stop / resume the account. Nobody stops their own account; the last
+    active approver who can log in is neither stopped nor demoted. Stopping ends the account's sessions and voids
+    its open enrolment link; resuming revives neither."""
     _require(actor, PERM_MANAGE_STAFF)
+    _lock_approver_changes()
+    _require_fresh(actor, PERM_MANAGE_STAFF)
     locked = User.objects.select_for_update(no_key=True).get(pk=account.pk, is_staff=True)
     if locked.pk == actor.pk and not is_active:
         raise ApplicationError(
             _("自分のアカウントは停止できません。"), field="is_active", code="self_deactivate"
         )
     old_role = role_of(locked)
-    _set_role(locked, role)
     old_active = locked.is_active
+    removes_an_approver = old_role == APPROVER and old_active and (role != APPROVER or not is_active)
+    if removes_an_approver and not _login_capable_approvers().exclude(pk=locked.pk).exists():
+        raise ApplicationError(
+            _(
+                "利用できる承認者がほかにいないため、このアカウントを停止または審査担当者に変更できません。先に別の承認者を登録してください。"
+            ),
+            field="is_active" if not is_active else "role",
+            code="last_approver",
+        )
+    _set_role(locked, role)
     locked.is_active = is_active
-    locked.save(update_fields=["is_active"])
+    if old_active and not is_active:
+        locked.session_epoch += 1
+        enrolment.token_void_open(user=locked)
+    locked.save(update_fields=["is_active", "session_epoch"])
     audit.record(
         locked,
         actor=actor,
@@ -331,10 +465,87 @@ def staff_account_update(*, actor: User, account: User, role: str, is_active: bo
 
 
 @transaction.atomic
-def staff_credentials_reset(*, actor: User, account: User) -> IssuedStaffCredentials:
-    """A lost phone or a forgotten password: new one-time password and TOTP secret; the old ones stop working."""
+def staff_credentials_reset(*, actor: User, account: User) -> EnrolmentLinkSent:
+    """A lost phone or a forgotten password: the old password and authenticator stop working at once, the
+    account's sessions end, and a new enrolment link goes to the staff member's own address."""
     _require(actor, PERM_MANAGE_STAFF)
     locked = User.objects.select_for_update(no_key=True).get(pk=account.pk, is_staff=True)
-    credentials = _issue_staff_credentials(locked)
-    audit.record(locked, actor=actor, action="staff_credentials_reset")
-    return credentials
+    if not locked.is_active:
+        raise ApplicationError(
+            _("停止中のアカウントには登録用リンクを送れません。先に利用可に戻してください。"),
+            code="inactive",
+        )
+    if not locked.email:
+        raise ApplicationError(
+            _("このアカウントにはメールアドレスが登録されていないため、登録用リンクを送れません。"),
+            code="no_email",
+        )
+    _credentials_revoke(locked)
+    sent = _enrolment_link_send(locked, actor=actor, reset=True)
+    audit.record(
+        locked,
+        actor=actor,
+        action="staff_credentials_reset",
+        email=locked.email,
+        enrolment_link_expires_at=sent.expires_at,
+    )
+    return sent
+
+
+def _enrolment_device_name(token: EnrolmentToken) -> str:
+    return f"enrolment-{token.pk}"
+
+
+def _locked_staff_token(raw_token: str) -> EnrolmentToken:
+    token = enrolment.token_lock_valid(raw_token=raw_token, purpose=STAFF_ENROLMENT)
+    if token is None or not token.user.is_staff:
+        raise enrolment.EnrolmentTokenInvalid()
+    return token
+
+
+@transaction.atomic
+def staff_enrolment_start(*, raw_token: str) -> StaffEnrolment:
+    """Opening the enrolment link: the first time, a new TOTP device (unconfirmed, so it cannot log in yet) is
+    made for this link; reloading the page shows the same secret. Raises EnrolmentTokenInvalid for a link that is
+    unknown, used, voided or expired."""
+    token = _locked_staff_token(raw_token)
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=token.user, name=_enrolment_device_name(token), defaults={"confirmed": False}
+    )
+    return StaffEnrolment(account=token.user, device=device, expires_at=token.expires_at)
+
+
+@transaction.atomic
+def staff_enrolment_complete(*, raw_token: str, password: str, otp_token: str) -> User:
+    """The staff member sets their own password (Django's validators) and confirms their authenticator with one
+    current code; the link is used up in the same transaction. A weak password or a wrong code changes nothing."""
+    token = _locked_staff_token(raw_token)
+    account = User.objects.select_for_update(no_key=True).get(pk=token.user_id)
+    try:
+        password_validation.validate_password(password, account)
+    except ValidationError as error:
+        raise ApplicationError(" ".join(error.messages), field="password1", code="weak_password") from error
+    device = TOTPDevice.objects.filter(
+        user=account, name=_enrolment_device_name(token), confirmed=False
+    ).first()
+    if device is None:  # the page was never shown for this link: nothing to confirm yet
+        raise ApplicationError(
+            _("認証アプリの登録情報が見つかりません。画面を開き直してください。"),
+            field="otp_token",
+            code="no_device",
+        )
+    if not device.verify_token(otp_token):
+        raise ApplicationError(
+            _("確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"),
+            field="otp_token",
+            code="wrong_code",
+        )
+    device.confirmed = True
+    device.name = "authenticator"
+    device.save(update_fields=["confirmed", "name"])
+    TOTPDevice.objects.filter(user=account).exclude(pk=device.pk).delete()
+    account.set_password(password)
+    account.save(update_fields=["password"])
+    enrolment.token_consume(token=token)
+    audit.record(account, actor=account, action="staff_enrolment_complete")
+    return account

@@ -16,4 +16,7 @@ urlpatterns = [
     path("accounts/", accounts.account_list, name="accounts"),
     path("accounts/<int:pk>/", accounts.account_detail, name="account"),
     path("accounts/<int:pk>/reset/", accounts.account_reset, name="account-reset"),
+    # Public: the single-use link e-mailed to the staff member is the credential (SPEC §10).
+    path("enrol/complete/", accounts.enrol_complete, name="enrol-complete"),
+    path("enrol/<str:token>/", accounts.enrol, name="enrol"),
 ]

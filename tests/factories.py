@@ -1,8 +1,10 @@
 """Model factories for every test module (factory_boy), the staff-role helpers built on them, and the suite's
 fixed moment in time."""
 
+import base64
 import datetime
 import importlib
+import re
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -223,3 +225,54 @@ def submitted_application(
             broker_name=f"通関 士{index}",
         )
     return application_submit(application=draft)
+
+
+# --- staff enrolment (SPEC §10): the link e-mailed to the staff member, and enrolling through it ------------------
+
+# A password the staff member chooses: passes Django's validators (12+ characters, not common, not numeric).
+ENROL_PASSWORD = "mado-no-soto-wa-aozora"
+ENROL_PATH = re.compile(r"https?://[^\s\"<>]+?(/staff/enrol/[A-Za-z0-9_-]+/)")
+
+
+def enrolment_link(address: str) -> str:
+    """The path of the newest enrolment link e-mailed (through the outbox) to `address`."""
+    from notifications.models import Email
+
+    email = Email.objects.filter(kind="staff_enrolment", to=address).order_by("-created_at", "-pk").first()
+    assert email is not None, f"no enrolment e-mail to {address}"
+    match = ENROL_PATH.search(email.body_text)
+    assert match, email.body_text
+    return match.group(1)
+
+
+def enrolment_secret(response) -> bytes:
+    """The TOTP secret the enrolment screen shows (base32, grouped for reading)."""
+    (node,) = Page(response).root.find_all(**{"data-field": "totp-secret"})
+    text = "".join(node.text.split())
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def code_for(secret: bytes) -> str:
+    """What an authenticator app holding `secret` shows now (SHA-1, 6 digits, 30 s)."""
+    return f"{totp(secret):06d}"
+
+
+def enrol(client, path: str, password: str = ENROL_PASSWORD):
+    """Open the enrolment link, read the secret like an authenticator app would, and enrol; returns
+    (the final response, the secret)."""
+    page = client.get(path)
+    assert page.status_code == 200, page.status_code
+    secret = enrolment_secret(page)
+    response = client.post(
+        path, {"password1": password, "password2": password, "otp_token": code_for(secret)}
+    )
+    assert response.status_code == 302, Page(response).text
+    return response, secret
+
+
+def staff_login_with(client, username: str, password: str, secret: bytes):
+    """The staff login with a password and the code of the authenticator holding `secret`."""
+    return client.post(
+        reverse("reviews:login"),
+        {"username": username, "password": password, "otp_token": code_for(secret)},
+    )

@@ -6,6 +6,7 @@ axe-core comes with axe-playwright-python (its bundled axe.min.js; nothing is fe
 through the real services, at FROZEN_AT (a Monday 10:00 JST, inside the UTB hours), the clock ticking.
 """
 
+import base64
 import re
 from dataclasses import dataclass, field
 
@@ -20,10 +21,13 @@ from reviews.services import application_approve, application_take
 from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button
 from tests.browser.test_filing_journey import field as labelled
 from tests.factories import (
+    ENROL_PASSWORD,
     FROZEN_AT,
     PASSWORD,
     ContractFactory,
     CustomerFactory,
+    code_for,
+    enrolment_link,
     staff_in,
     staff_with_device,
     submitted_application,
@@ -319,19 +323,45 @@ def test_staff_screens(page: Page, customer, screenshot):
     audit.check("staff-application", "staff-application-approved")
     expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
 
-    # Staff accounts (approvers): the list with its form, the form's errors, one account, the credentials page.
+    # Staff accounts (approvers): the list with its form, the form's errors, a new account (told where its
+    # enrolment link went), the link reissued.
     page.get_by_role("link", name="スタッフアカウント").click()
     audit.check("staff-accounts")
     assert_labelled(page, ["ユーザーID", "氏名", "メールアドレス", "役割"])
     button(page, "追加する").click()
     audit.check("staff-accounts", "staff-accounts-errors")
     assert_error_announced(page, "ユーザーID", "このフィールドは必須です。")
-    page.get_by_role("link", name=approver.username).click()
+    labelled(page, "ユーザーID").fill("tanaka")
+    labelled(page, "氏名").fill("田中 一郎")
+    labelled(page, "メールアドレス").fill("tanaka@naccs.example")
+    labelled(page, "役割").select_option(label="審査担当者")
+    button(page, "追加する").click()
     audit.check("staff-account")
+    expect(page.get_by_role("status")).to_contain_text("tanaka@naccs.example")
     button(page, "再発行する").click()
-    audit.check("staff-credentials")
+    audit.check("staff-account", "staff-account-link-reissued")
 
-    assert len(audit.screens) == 11
+    # The new staff member's side: the enrolment screen of the e-mailed link, its errors, its end, and the
+    # used link.
+    link = enrolment_link("tanaka@naccs.example")
+    page.goto(link)
+    audit.check("staff-enrol")
+    assert_labelled(page, ["パスワード", "パスワード（確認）", "確認コード（認証アプリの6桁）"])
+    expect(page.locator('img[data-field="qr-code"]')).to_be_visible()
+    button(page, "登録する").click()
+    audit.check("staff-enrol", "staff-enrol-errors")
+    assert_error_announced(page, "パスワード", "このフィールドは必須です。")
+    assert_error_announced(page, "確認コード（認証アプリの6桁）", "このフィールドは必須です。")
+    secret = "".join(page.locator('[data-field="totp-secret"]').inner_text().split())
+    labelled(page, "パスワード").fill(ENROL_PASSWORD)
+    labelled(page, "パスワード（確認）").fill(ENROL_PASSWORD)
+    labelled(page, "確認コード（認証アプリの6桁）").fill(code_for(base64.b32decode(secret)))
+    button(page, "登録する").click()
+    audit.check("staff-enrol-complete")
+    page.goto(link)
+    audit.check("staff-enrol-invalid")
+
+    assert len(audit.screens) == 15
     audit.assert_clean()
 
 

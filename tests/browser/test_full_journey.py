@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 
-from applications import business_calendar, clock, crypto, rules
+from applications import business_calendar, clock, rules
 from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
 from bench.processes import free_port
@@ -127,7 +127,8 @@ def test_demo_customer_files_reviewer_approves_and_broker_registers_the_licence_
     issued = NaccsUserId.objects.get(contract__user_code=USER_CODE, identifier=DESIRED_IDENTIFIER)
     assert issued.issued_by == application
     assert issued.password_changed_at is not None
-    assert crypto.decrypt(issued.initial_password_encrypted) == initial_password  # the ID notice keeps it
+    # The password change destroyed the initial one: the ID notice says 「変更済み」 and has no value (SPEC §10).
+    assert issued.initial_password_encrypted == ""
     registration = LicenceRegistration.objects.get(naccs_user_id=issued, is_current=True)
     assert (registration.licence_number, registration.registered_by) == ("7896", issued)
     assert len(smtp_mail.received()) == 2, [mail.subject for mail in smtp_mail.received()]

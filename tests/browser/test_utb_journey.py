@@ -107,7 +107,8 @@ def test_the_broker_changes_the_initial_password_and_registers_the_licence_numbe
 
     issued = NaccsUserId.objects.get(pk=issued.pk)
     assert issued.password_changed_at is not None
-    assert crypto.decrypt(issued.initial_password_encrypted) == initial_password  # the ID notice keeps it
+    # The password change destroyed the initial one: the ID notice says 「変更済み」 and has no value (SPEC §10).
+    assert issued.initial_password_encrypted == ""
     registration = LicenceRegistration.objects.get(naccs_user_id=issued, is_current=True)
     assert (registration.licence_number, registration.registered_by) == ("29-10", issued)
     attempt = UtbAttempt.objects.get()

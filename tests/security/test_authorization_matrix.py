@@ -20,6 +20,7 @@ covered by tests/test_i18n.py; it is the only pattern not written by this projec
 """
 
 import base64
+import datetime
 import json
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
@@ -29,8 +30,14 @@ from auditlog.models import LogEntry
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from applications import clock
-from applications.models import Application, ApplicationStatus, NaccsUserId, ProgressNotice
+from applications import clock, enrolment
+from applications.models import (
+    Application,
+    ApplicationStatus,
+    EnrolmentPurpose,
+    NaccsUserId,
+    ProgressNotice,
+)
 from notifications.models import Email
 from reviews import services as review_services
 from tests.factories import (
@@ -95,7 +102,8 @@ AREA_LOGIN = {PORTAL: PORTAL_LOGIN, STAFF_AREA: STAFF_LOGIN, ACCOUNTS: STAFF_LOG
 class Row:
     area: str
     methods: str  # the methods the view accepts; the first is the one the matrix sends
-    target: str | None  # the office-A object in the URL: draft, submitted, under_review, approved, email
+    # the office-A object in the URL: draft, submitted, under_review, approved, email; or an enrolment link
+    target: str | None
     outcomes: dict  # role → outcome
     to: str | dict | None = None  # where a REDIRECT must go, when it matters ({role: path, "*": default})
     data: str | None = None  # what to POST (see `body`)
@@ -160,7 +168,11 @@ EXPECTED: dict[str, Row] = {
     # Staff accounts: approvers only (SPEC §1: the approver manages staff accounts).
     "reviews:accounts":       row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
     "reviews:account":        row(ACCOUNTS, "GET POST", "staff",       L,   F,    F,     F,   OK,  L),
-    "reviews:account-reset":  row(ACCOUNTS, "POST", "staff",           L,   F,    F,     F,   OK,  L),
+    "reviews:account-reset":  row(ACCOUNTS, "POST", "staff",           L,   F,    F,     F,   R,   L),
+    # Staff enrolment (SPEC §10): public, the single-use link e-mailed to the staff member is the credential. Any
+    # visitor holding a valid link sees the screen (a bad link is its own 404 page, tests/reviews/test_enrolment.py).
+    "reviews:enrol":          row(PUBLIC, "GET POST", "enrolment",     OK,  OK,   OK,    OK,  OK,  OK),
+    "reviews:enrol-complete": row(PUBLIC, "GET", None,                 OK,  OK,   OK,    OK,  OK,  OK),
     "utb_gateway:login":      row(PUBLIC, "GET POST", None,            OK,  OK,   OK,    OK,  OK,  OK),
     "utb_gateway:logout":     row(PUBLIC, "POST", None,                R,   R,    R,     R,   R,   R, to=UTB_LOGIN),
     "utb_gateway:menu":       row(UTB_AREA, "GET", None,               L,   L,    L,     L,   L,   OK),
@@ -213,6 +225,15 @@ class World:
             return application
         if target == "staff":
             return staff_in("reviewer", username="matrix-staff-member")
+        if target == "enrolment":
+            account = staff_in("reviewer", username="matrix-enrolling", email="matrix-enrolling@nacc.example")
+            _token, raw = enrolment.token_issue(
+                user=account,
+                purpose=EnrolmentPurpose.STAFF_ENROLMENT,
+                created_by=None,
+                lifetime=datetime.timedelta(hours=1),
+            )
+            return raw
         if target == "email":
             application = self._submitted()
             email = Email.objects.filter(topic="application", topic_id=application.pk).first()
@@ -231,6 +252,8 @@ class World:
         if target == "email":
             application, email = self.get("email")
             return {"pk": application.pk, "email_id": email.pk}
+        if target == "enrolment":
+            return {"token": self.get("enrolment")}
         return {"pk": self.get(target).pk}
 
 
@@ -384,7 +407,9 @@ def test_the_table_keeps_the_policy(name):
         assert all(out[role] == UNAUTHORIZED for role in ROLES if role != "utb"), "the API needs HTTP Basic"
     else:
         pytest.fail(f"unknown area {row.area}")
-    if row.target:
+    if row.target == "enrolment":
+        assert row.area == PUBLIC, "an enrolment link is public: the token in it is the credential"
+    elif row.target:
         assert row.area in (PORTAL, STAFF_AREA, ACCOUNTS), "only portal and staff URLs carry objects"
 
 
