@@ -15,3 +15,16 @@ class FastScryptPasswordHasher(ScryptPasswordHasher):
 
 class FastNaccsScryptPasswordHasher(NaccsScryptPasswordHasher):
     work_factor = 2**8
+
+
+class CountingNaccsScryptPasswordHasher(NaccsScryptPasswordHasher):
+    """Records the hash of every check it makes (list.append is atomic, so threads may share it), so that a test
+    can count how many guesses were really checked against one 利用者ID's hash. Slow enough (N=2^12, 4 MiB) that
+    concurrent checks overlap, as they do with the real cost."""
+
+    work_factor = 2**12
+    checked: list[str] = []  # noqa: RUF012 - shared on purpose: the test reads what every thread appended
+
+    def verify(self, password, encoded):
+        type(self).checked.append(encoded)
+        return super().verify(password, encoded)

@@ -1,11 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from applications.validators import validate_single_line_text
+
 
 class UtbLoginForm(forms.Form):
     user_id = forms.CharField(
         label=_("利用者ID"),
         max_length=20,
+        validators=[validate_single_line_text],
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
@@ -17,12 +20,15 @@ class UtbLoginForm(forms.Form):
 
 
 class UtbRegistrationForm(forms.Form):
-    """UTB: the fields are free text on purpose — every outcome, even an empty field, is a NACCS result code."""
+    """UTB: the fields are free text on purpose — every outcome, even an empty field, is a NACCS result code.
+    Only text no screen could show (control characters, lone surrogates, characters that render as nothing) is
+    refused at the field, by the project's one text check (SPEC §10), before any business runs."""
 
     user_id = forms.CharField(
         label=_("利用者ID"),
         max_length=100,
         required=False,
+        validators=[validate_single_line_text],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     licence_number = forms.CharField(
@@ -30,6 +36,7 @@ class UtbRegistrationForm(forms.Form):
         max_length=100,
         required=False,
         strip=False,
+        validators=[validate_single_line_text],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

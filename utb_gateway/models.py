@@ -67,20 +67,36 @@ class UtbAttempt(models.Model):
 
 
 class NaccsLoginState(models.Model):
-    """Consecutive failed logins of a 利用者ID and the lock that follows them."""
+    """Failed logins of a 利用者ID from one client address, and the lock that follows them (SPEC §10).
 
-    naccs_user_id = models.OneToOneField(
-        NaccsUserId, verbose_name=_("利用者ID"), on_delete=models.CASCADE, related_name="login_state"
+    Keyed by the pair, so that guesses from one address never lock the ID for its owner elsewhere. `failed_logins`
+    counts attempts as they are reserved, before their password is checked (services.naccs_id_authenticate), so
+    concurrent guesses are counted too; a success resets it. Lock state is ephemeral: nothing else refers to it."""
+
+    # No index of its own: the unique constraint's index starts with this column.
+    naccs_user_id = models.ForeignKey(
+        NaccsUserId,
+        verbose_name=_("利用者ID"),
+        on_delete=models.CASCADE,
+        related_name="login_states",
+        db_index=False,
     )
+    # services.lockout_address(): IPv4 as it is, IPv6 by its /64, "" when the address is unknown.
+    client_address = models.CharField(_("接続元アドレス"), max_length=64, blank=True, db_default="")
     failed_logins = models.PositiveSmallIntegerField(_("連続失敗回数"), default=0)
     locked_until = models.DateTimeField(_("ロック解除日時"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("利用者IDのログイン状態")
         verbose_name_plural = _("利用者IDのログイン状態")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["naccs_user_id", "client_address"], name="utb_login_state_one_per_id_and_address"
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.naccs_user_id_id}: {self.failed_logins}"
+        return f"{self.naccs_user_id_id} @ {self.client_address or '?'}: {self.failed_logins}"
 
 
 class PasswordHistory(models.Model):

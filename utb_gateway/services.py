@@ -4,32 +4,41 @@ the JSON API only parse input and show the result code this module returns."""
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.hashers import get_hasher
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Case, DateTimeField, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 
 from applications import business_calendar, clock, passwords
 from applications.identifiers import NACCS_USER_ID_RE
 from applications.models import NaccsUserId
+from applications.rules import format_date_ja
 
 from . import licence_numbers
 from . import result_codes as rc
 from .models import LicenceRegistration, NaccsLoginState, PasswordHistory, UtbAttempt
 
-# A hash to check against when the 利用者ID does not exist, so an unknown ID takes as long as a wrong password.
-_DUMMY_HASH_CACHE: dict[str, str] = {}
+# Hashes to check against when no real check may run (an unknown 利用者ID, or a locked one), one per hasher class:
+# made with the hasher in use, so the dummy check costs what a real one does.
+_DUMMY_HASHES: dict[tuple[str, str], str] = {}
 
 
 class UtbLoginError(Exception):
-    """Login refused. The message never says whether the ID exists."""
+    """Login refused. Without `result` the credentials were refused, with one message whatever the cause (unknown
+    ID, wrong password, locked), so the answer never says which. With `result` (U0001) the password was right but
+    the ID cannot be used yet or any more, and `reason` says why (screens only)."""
 
-    def __init__(self, message):
+    def __init__(self, message, *, result: rc.ResultCode | None = None, reason: str | None = None):
         super().__init__(message)
         self.message = message
+        self.result = result
+        self.reason = reason
 
 
 class UtbPasswordError(Exception):
@@ -44,6 +53,8 @@ class UtbResult:
     result: rc.ResultCode
     user_id: str = ""
     licence_number: str | None = None
+    # Why U0001, for the screens (naccs_id_u0001_reason); the API answers the code and message of the table only.
+    reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,85 +95,192 @@ def utb_hours_open(now: datetime.datetime) -> bool:
 # Login ------------------------------------------------------------------------------------------------------
 
 
-def _verification_cache_key(naccs_id: NaccsUserId, password: str) -> str:
-    """Keyed by an HMAC (SECRET_KEY) of the ID, its current hash and the password: worthless without the key, and
-    void as soon as the password changes."""
+def _verification_cache_key(naccs_id: NaccsUserId, password: str, address: str) -> str:
+    """Keyed by an HMAC (SECRET_KEY) of the ID, its current hash, the password and the lockout address: worthless
+    without the key, void as soon as the password changes, and found only by the address that proved the password
+    (a guess from anywhere else never meets it, so it is always counted)."""
     digest = hmac.new(
         settings.SECRET_KEY.encode(),
-        f"{naccs_id.pk}:{naccs_id.password_hash}:{password}".encode(),
+        f"{naccs_id.pk}:{naccs_id.password_hash}:{address}:{password}".encode(),
         hashlib.sha256,
     ).hexdigest()
     return f"utb-auth:{naccs_id.pk}:{digest}"
 
 
-def _password_matches(naccs_id: NaccsUserId, password: str) -> bool:
-    """The scrypt check, skipped for a few minutes after the same ID and password were verified (the API checks
-    the password on every request; see docs/decisions.md)."""
-    key = _verification_cache_key(naccs_id, password)
-    if cache.get(key):
-        return True
-    if passwords.check_naccs_password(password, naccs_id.password_hash):
-        cache.set(key, True, timeout=settings.NSS_UTB_VERIFIED_CACHE_SECONDS)
-        return True
-    return False
-
-
 def _dummy_check(password: str) -> None:
-    encoded = _DUMMY_HASH_CACHE.get("hash")
+    """One check of the same cost as a real one, whose answer is thrown away."""
+    hasher = get_hasher(passwords.NACCS_PASSWORD_HASHER)
+    key = (type(hasher).__module__, type(hasher).__qualname__)
+    encoded = _DUMMY_HASHES.get(key)
     if encoded is None:
-        encoded = _DUMMY_HASH_CACHE["hash"] = passwords.hash_naccs_password("DUMMY000")
+        encoded = _DUMMY_HASHES[key] = passwords.hash_naccs_password("DUMMY000")
     passwords.check_naccs_password(password, encoded)
 
 
+def lockout_address(client_address: str | None) -> str:
+    """The address part of the lockout key: an IPv4 address as it is, an IPv6 address by its /64 (one subscriber's
+    network, which hands its holder billions of addresses to guess from), "" when there is none or it is not an
+    address (all such clients then share one lock)."""
+    try:
+        address = ipaddress.ip_address((client_address or "").strip())
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _login_attempt_reserve(*, naccs_id: NaccsUserId, address: str, now: datetime.datetime) -> bool:
+    """Count this attempt as a failure before its password is checked; False when (ID, address) is locked.
+
+    One UPDATE … SET failed_logins = failed_logins + 1 guarded by "not locked": the database serialises
+    concurrent attempts on the row, so at most NSS_UTB_MAX_FAILED_LOGINS of them are ever let through to a check
+    within a lock window. The attempt that reaches the limit sets the lock itself, so an attempt that never reports
+    back (a killed process) still ends in a lock that runs out. A lock that has run out starts the count afresh."""
+    limit = settings.NSS_UTB_MAX_FAILED_LOGINS
+    lock = now + datetime.timedelta(minutes=settings.NSS_UTB_LOCKOUT_MINUTES)
+    expired = Q(locked_until__isnull=False)  # the filter below leaves only locks that have run out
+    reaches_limit = Q(locked_until__isnull=True, failed_logins__gte=limit - 1)
+    if limit <= 1:
+        reaches_limit |= expired
+    rows = NaccsLoginState.objects.filter(naccs_user_id=naccs_id, client_address=address)
+    for _round in range(2):
+        reserved = rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).update(
+            failed_logins=Case(
+                When(expired, then=Value(1)),
+                default=F("failed_logins") + 1,
+                output_field=PositiveSmallIntegerField(),
+            ),
+            locked_until=Case(
+                When(reaches_limit, then=Value(lock)), default=None, output_field=DateTimeField()
+            ),
+        )
+        if reserved:
+            return True
+        if rows.exists():
+            return False  # locked
+        # The first attempt from this address: make the row (a concurrent first attempt may make it too), count.
+        NaccsLoginState.objects.bulk_create(
+            [NaccsLoginState(naccs_user_id=naccs_id, client_address=address)], ignore_conflicts=True
+        )
+    return False
+
+
+def _login_attempts_reset(*, naccs_id: NaccsUserId, address: str) -> None:
+    NaccsLoginState.objects.filter(naccs_user_id=naccs_id, client_address=address).update(
+        failed_logins=0, locked_until=None
+    )
+
+
+def _login_verified_again(*, naccs_id: NaccsUserId, address: str, now: datetime.datetime) -> bool:
+    """A password this address proved within NSS_UTB_VERIFIED_CACHE_SECONDS: nothing is guessed, so nothing is
+    counted (an API client's parallel requests never use up its own attempts), but a lock of the address holds.
+    One read; the reset is written only when there were failures to forget."""
+    state = (
+        NaccsLoginState.objects.filter(naccs_user_id=naccs_id, client_address=address)
+        .values("failed_logins", "locked_until")
+        .first()
+    )
+    if state is None:
+        return True
+    if state["locked_until"] is not None and state["locked_until"] > now:
+        return False
+    if state["failed_logins"] or state["locked_until"] is not None:
+        _login_attempts_reset(naccs_id=naccs_id, address=address)
+    return True
+
+
 def naccs_id_authenticate(
-    *, user_id: str, password: str, now: datetime.datetime | None = None
+    *, user_id: str, password: str, client_address: str | None, now: datetime.datetime | None = None
 ) -> NaccsUserId:
-    """Check a 利用者ID and its password; lock the ID after NSS_UTB_MAX_FAILED_LOGINS failures in a row for
-    NSS_UTB_LOCKOUT_MINUTES. Returns the ID (which may still be unusable: see `naccs_id_usable`)."""
+    """Check a 利用者ID and its password (SPEC §6, §10). Returns the ID, which may still be unusable (see
+    `naccs_id_u0001_reason`).
+
+    - The lock is per (ID, client address): NSS_UTB_MAX_FAILED_LOGINS failures in a row from one address refuse
+      that address for NSS_UTB_LOCKOUT_MINUTES; the ID's owner elsewhere is not locked out.
+    - Every password check is counted before it runs, atomically (`_login_attempt_reserve`), so however many
+      guesses arrive at once, at most the limit are checked; a success resets the count of its address.
+    - The API checks the password on every request, so a password this address proved a few minutes ago is
+      recognised from the cache (`_verification_cache_key`) without a check — and without a count — but never
+      past a lock (docs/decisions.md).
+    - Unknown ID, wrong password and locked look the same: one message, and exactly one password-hash check of
+      the same cost (the real one, or a dummy whose answer is thrown away)."""
     now = now or clock.now()
+    password = password or ""
     refused = UtbLoginError(_("利用者IDまたはパスワードが正しくありません。"))
     naccs_id = naccs_id_lookup(user_id)
     if naccs_id is None or not naccs_id.password_hash:
-        _dummy_check(password or "")
+        _dummy_check(password)
         raise refused
-    state = NaccsLoginState.objects.filter(naccs_user_id=naccs_id).first()
-    if state and state.locked_until and state.locked_until > now:
-        raise UtbLoginError(
-            _(
-                "ログインに続けて失敗したため、この利用者IDは一時的にロックされています。しばらくしてからお試しください。"
-            )
-        )
-    if _password_matches(naccs_id, password or ""):
-        if state and state.failed_logins:
-            NaccsLoginState.objects.filter(pk=state.pk).update(failed_logins=0, locked_until=None)
-        return naccs_id
-    _record_failed_login(naccs_id, now)
-    raise refused
+    address = lockout_address(client_address)
+    verified = _verification_cache_key(naccs_id, password, address)
+    if cache.get(verified):
+        if _login_verified_again(naccs_id=naccs_id, address=address, now=now):
+            return naccs_id
+        _dummy_check(password)  # locked
+        raise refused
+    if not _login_attempt_reserve(naccs_id=naccs_id, address=address, now=now):
+        _dummy_check(password)  # locked: the guess is never checked against the real hash
+        raise refused
+    if not passwords.check_naccs_password(password, naccs_id.password_hash):
+        raise refused  # already counted by the reservation
+    _login_attempts_reset(naccs_id=naccs_id, address=address)
+    cache.set(verified, True, timeout=settings.NSS_UTB_VERIFIED_CACHE_SECONDS)
+    return naccs_id
 
 
-@transaction.atomic
-def _record_failed_login(naccs_id: NaccsUserId, now: datetime.datetime) -> None:
-    state, _created = NaccsLoginState.objects.select_for_update(no_key=True).get_or_create(
-        naccs_user_id=naccs_id
+def naccs_id_screen_login(
+    *, user_id: str, password: str, client_address: str | None, now: datetime.datetime | None = None
+) -> NaccsUserId:
+    """The gateway's screen login: the credentials (`naccs_id_authenticate`), then the ID itself. Before its start
+    date or once revoked it is refused with U0001 and the reason; an ID with its temporary password is let in (the
+    screen sends it to the password change)."""
+    now = now or clock.now()
+    naccs_id = naccs_id_authenticate(
+        user_id=user_id, password=password, client_address=client_address, now=now
     )
-    state.failed_logins += 1
-    if state.failed_logins >= settings.NSS_UTB_MAX_FAILED_LOGINS:
-        state.locked_until = now + datetime.timedelta(minutes=settings.NSS_UTB_LOCKOUT_MINUTES)
-        state.failed_logins = 0
-    state.save(update_fields=["failed_logins", "locked_until"])
+    refusal = naccs_id_login_refusal(naccs_id, today=now.astimezone(clock.JST).date())
+    if refusal:
+        raise UtbLoginError(rc.U0001.message, result=rc.U0001, reason=refusal)
+    return naccs_id
+
+
+# Validity of the logged-in ID (U0001) ------------------------------------------------------------------------
+
+
+def naccs_id_login_refusal(naccs_id: NaccsUserId, *, today: datetime.date) -> str | None:
+    """Why the ID cannot use the gateway at all (revoked, no start date, before its start date), or None."""
+    if naccs_id.revoked_at is not None:
+        return _("この利用者IDは廃止されています。")
+    if naccs_id.start_date is None:
+        return _("利用開始日が決まっていません。")
+    if naccs_id.start_date > today:
+        return _("利用開始日（%(date)s）より前です。") % {"date": format_date_ja(naccs_id.start_date)}
+    return None
+
+
+def naccs_id_u0001_reason(naccs_id: NaccsUserId, *, today: datetime.date) -> str | None:
+    """Why every business answers U0001 for this ID — the one place that says it: it cannot use the gateway
+    (`naccs_id_login_refusal`), or its temporary password has not been changed. None when it may work."""
+    refusal = naccs_id_login_refusal(naccs_id, today=today)
+    if refusal:
+        return refusal
+    if naccs_id.password_changed_at is None:
+        return _("パスワードが未変更です。")
+    return None
 
 
 def naccs_id_usable(naccs_id: NaccsUserId, *, today: datetime.date) -> bool:
     """U0001 unless: started (start date reached), not revoked, and the temporary password has been changed."""
-    started = naccs_id.start_date is not None and naccs_id.start_date <= today
-    return started and naccs_id.revoked_at is None and naccs_id.password_changed_at is not None
+    return naccs_id_u0001_reason(naccs_id, today=today) is None
 
 
 def naccs_id_may_log_in(naccs_id: NaccsUserId, *, today: datetime.date) -> bool:
     """The screen login admits an ID with its temporary password (it is sent to the password change), but never
     one that has not started or was revoked."""
-    started = naccs_id.start_date is not None and naccs_id.start_date <= today
-    return started and naccs_id.revoked_at is None
+    return naccs_id_login_refusal(naccs_id, today=today) is None
 
 
 # UTB: 通関士証票番号登録 -------------------------------------------------------------------------------------
@@ -201,8 +319,9 @@ def _register(
     *, inputter: NaccsUserId, target_raw: str, normalised: str, now: datetime.datetime
 ) -> UtbResult:
     user_id = normalise_user_id(target_raw)
-    if not naccs_id_usable(inputter, today=now.astimezone(clock.JST).date()):
-        return UtbResult(rc.U0001, user_id)
+    reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
+    if reason:
+        return UtbResult(rc.U0001, user_id, reason=reason)
     if not utb_hours_open(now):
         return UtbResult(rc.U0002, user_id)
     if not user_id:
@@ -248,15 +367,21 @@ class Utb01Item:
     registered_at: datetime.datetime | None
 
 
-def utb01_list(
-    *, inputter: NaccsUserId, now: datetime.datetime | None = None
-) -> tuple[rc.ResultCode, list[Utb01Item]]:
+@dataclass(frozen=True)
+class Utb01Result:
+    result: rc.ResultCode
+    items: list[Utb01Item] = field(default_factory=list)
+    reason: str | None = None  # why U0001, for the screen (as UtbResult.reason)
+
+
+def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -> Utb01Result:
     """Every 通関士ID of the inputter's 利用者コード with its current licence number (or None) and when."""
     now = now or clock.now()
-    if not naccs_id_usable(inputter, today=now.astimezone(clock.JST).date()):
-        return rc.U0001, []
+    reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
+    if reason:
+        return Utb01Result(rc.U0001, reason=reason)
     if not utb_hours_open(now):
-        return rc.U0002, []
+        return Utb01Result(rc.U0002)
     current = {
         registration.naccs_user_id_id: registration
         for registration in LicenceRegistration.objects.filter(
@@ -279,7 +404,7 @@ def utb01_list(
                 registered_at=registration.registered_at if registration else None,
             )
         )
-    return rc.OK, items
+    return Utb01Result(rc.OK, items)
 
 
 # Password change (URY rule) --------------------------------------------------------------------------------
@@ -290,7 +415,8 @@ def naccs_password_change(
     *, naccs_id: NaccsUserId, current_password: str, new_password: str, now: datetime.datetime | None = None
 ) -> NaccsUserId:
     """6–8 characters of upper-case letters and digits, both present, none of the last three passwords (the
-    current one included). The ID notice keeps showing the initial password, marked as changed."""
+    current one included). The initial password's ciphertext is destroyed in the same transaction: from now on
+    the ID notice says 「変更済み」 and shows no value (SPEC §10)."""
     now = now or clock.now()
     locked = NaccsUserId.objects.select_for_update(no_key=True).get(pk=naccs_id.pk)
     if not passwords.check_naccs_password(current_password or "", locked.password_hash):
@@ -306,5 +432,6 @@ def naccs_password_change(
     PasswordHistory.objects.create(naccs_user_id=locked, password_hash=locked.password_hash)
     locked.password_hash = passwords.hash_naccs_password(new_password)
     locked.password_changed_at = now
-    locked.save(update_fields=["password_hash", "password_changed_at"])
+    locked.initial_password_encrypted = ""
+    locked.save(update_fields=["password_hash", "password_changed_at", "initial_password_encrypted"])
     return locked

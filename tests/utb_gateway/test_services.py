@@ -26,6 +26,12 @@ def register(inputter, target, raw, *, now=MONDAY_10, channel="screen"):
     )
 
 
+def authenticate(*, user_id, password, now=MONDAY_10, client_address="192.0.2.10"):
+    return services.naccs_id_authenticate(
+        user_id=user_id, password=password, client_address=client_address, now=now
+    )
+
+
 @pytest.fixture
 def broker():
     """A 通関士ID, logged in, registering for itself or for the other IDs of its 利用者コード."""
@@ -213,7 +219,9 @@ def test_u0001_once_revoked(broker):
 def test_u0001_while_the_password_is_the_temporary_one(broker):
     fresh = temporary_id(broker.contract, identifier="T01")
     assert_refused(register(fresh, "1ANACT01", "035"), "U0001", fresh, raw="035")
-    assert services.utb01_list(inputter=fresh, now=MONDAY_10) == (rc.U0001, [])
+    assert services.utb01_list(inputter=fresh, now=MONDAY_10) == services.Utb01Result(
+        rc.U0001, [], reason="パスワードが未変更です。"
+    )
 
 
 def test_the_screen_login_admits_a_temporary_password_but_not_an_id_not_started_or_revoked():
@@ -223,6 +231,50 @@ def test_the_screen_login_admits_a_temporary_password_but_not_an_id_not_started_
     assert not services.naccs_id_may_log_in(ready_id(start_date=D(2026, 11, 17)), today=today)
     assert not services.naccs_id_may_log_in(ready_id(revoked_at=at(2026, 11, 1)), today=today)
     assert services.naccs_id_usable(ready_id(start_date=today), today=today)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"start_date": D(2026, 12, 9)}, "利用開始日（2026年12月9日）より前です。"),
+        ({"start_date": None}, "利用開始日が決まっていません。"),
+        ({"revoked_at": at(2026, 11, 1)}, "この利用者IDは廃止されています。"),
+        ({"revoked_at": at(2026, 11, 1), "password_changed_at": None}, "この利用者IDは廃止されています。"),
+        (
+            {"start_date": D(2026, 12, 9), "password_changed_at": None},
+            "利用開始日（2026年12月9日）より前です。",
+        ),
+        ({"password_changed_at": None}, "パスワードが未変更です。"),
+        ({}, None),
+    ],
+)
+def test_the_reason_of_u0001_comes_from_one_function_and_reaches_the_result(broker, kwargs, reason):
+    naccs_id = ready_id(broker.contract, identifier="R01", **kwargs)
+    assert services.naccs_id_u0001_reason(naccs_id, today=D(2026, 11, 16)) == reason
+    result = register(naccs_id, "1ANACR01", "035")
+    assert result.reason == reason
+    assert result.result is (rc.U0001 if reason else rc.OK)
+    assert services.utb01_list(inputter=naccs_id, now=MONDAY_10).reason == reason
+    # the result code's message stays the one of the table
+    assert result.result.message == (rc.U0001 if reason else rc.OK).message
+
+
+def test_the_screen_login_refuses_an_id_not_started_with_u0001_and_the_reason(broker):
+    ready_id(broker.contract, identifier="S01", start_date=D(2026, 12, 9))
+    with pytest.raises(services.UtbLoginError) as refused:
+        services.naccs_id_screen_login(
+            user_id="1ANACS01", password=READY_PASSWORD, client_address="192.0.2.10", now=MONDAY_10
+        )
+    assert refused.value.result is rc.U0001
+    assert refused.value.message == rc.U0001.message
+    assert refused.value.reason == "利用開始日（2026年12月9日）より前です。"
+    fresh = temporary_id(broker.contract, identifier="T01")
+    assert (
+        services.naccs_id_screen_login(
+            user_id="1ANACT01", password="TEMP0001", client_address="192.0.2.10", now=MONDAY_10
+        )
+        == fresh
+    )
 
 
 # --- U0002: hours -----------------------------------------------------------------------------------------------
@@ -262,7 +314,7 @@ def test_u0002_outside_hours_registers_nothing_and_answers_no_list(broker):
     assert_refused(
         register(broker, "1ANACA0A", "035", now=at(2026, 11, 20, 23, 0)), "U0002", broker, raw="035"
     )
-    assert services.utb01_list(inputter=broker, now=at(2026, 11, 23, 10, 0)) == (rc.U0002, [])
+    assert services.utb01_list(inputter=broker, now=at(2026, 11, 23, 10, 0)) == services.Utb01Result(rc.U0002)
 
 
 def test_a_holiday_registration_with_the_setting(broker, settings):
@@ -299,10 +351,10 @@ def test_registering_again_replaces_the_number_and_keeps_the_history(broker):
 
     rows = list(LicenceRegistration.objects.filter(naccs_user_id=target).order_by("id"))
     assert [(row.licence_number, row.is_current) for row in rows] == [("035", False), ("7896", True)]
-    code, items = services.utb01_list(inputter=broker, now=later)
-    assert code is rc.OK
-    assert {item.user_id: item.licence_number for item in items}["1ANACY27"] == "7896"
-    assert {item.user_id: item.registered_at for item in items}["1ANACY27"] == later
+    answer = services.utb01_list(inputter=broker, now=later)
+    assert answer.result is rc.OK
+    assert {item.user_id: item.licence_number for item in answer.items}["1ANACY27"] == "7896"
+    assert {item.user_id: item.registered_at for item in answer.items}["1ANACY27"] == later
 
 
 def test_a_refused_attempt_keeps_the_current_number(broker):
@@ -323,9 +375,11 @@ def test_utb01_lists_every_customs_broker_id_of_the_user_code(broker):
     LicenceRegistration.objects.create(naccs_user_id=other, licence_number="999", registered_by=other)
     assert register(broker, "1ANACY27", "２９－１０").ok
 
-    code, items = services.utb01_list(inputter=broker, now=MONDAY_10)
+    answer = services.utb01_list(inputter=broker, now=MONDAY_10)
 
-    assert code is rc.OK
+    assert answer.result is rc.OK
+    assert answer.reason is None
+    items = answer.items
     assert [(item.user_id, item.licence_number, item.registered_at) for item in items] == [
         ("1ANACA0A", None, None),
         ("1ANACB01", None, None),
@@ -338,9 +392,7 @@ def test_utb01_lists_every_customs_broker_id_of_the_user_code(broker):
 
 
 def test_authenticate_with_the_right_password(broker):
-    assert (
-        services.naccs_id_authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10) == broker
-    )
+    assert authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10) == broker
 
 
 @pytest.mark.parametrize(
@@ -349,7 +401,7 @@ def test_authenticate_with_the_right_password(broker):
 )
 def test_a_wrong_password_or_unknown_id_is_refused_with_one_message(broker, user_id, password):
     with pytest.raises(services.UtbLoginError) as refused:
-        services.naccs_id_authenticate(user_id=user_id, password=password, now=MONDAY_10)
+        authenticate(user_id=user_id, password=password, now=MONDAY_10)
     assert refused.value.message == "利用者IDまたはパスワードが正しくありません。"
 
 
@@ -357,19 +409,18 @@ def test_lockout_after_the_set_number_of_failures_and_unlock_after_the_set_minut
     settings.NSS_UTB_MAX_FAILED_LOGINS = 3
     settings.NSS_UTB_LOCKOUT_MINUTES = 10
     # verified once before: the cached verification must not slip past the lock
-    services.naccs_id_authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10)
+    authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10)
     for _attempt in range(3):
         with pytest.raises(services.UtbLoginError):
-            services.naccs_id_authenticate(user_id="1ANACA0A", password="WRONG123", now=MONDAY_10)
+            authenticate(user_id="1ANACA0A", password="WRONG123", now=MONDAY_10)
 
     for moment in (MONDAY_10, MONDAY_10 + datetime.timedelta(minutes=9, seconds=59)):
         with pytest.raises(services.UtbLoginError) as locked:
-            services.naccs_id_authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=moment)
-        assert "ロック" in locked.value.message
+            authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=moment)
+        # the same message as a wrong password: a locked ID is not told apart
+        assert locked.value.message == "利用者IDまたはパスワードが正しくありません。"
     unlocked_at = MONDAY_10 + datetime.timedelta(minutes=10, seconds=1)
-    assert (
-        services.naccs_id_authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=unlocked_at) == broker
-    )
+    assert authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=unlocked_at) == broker
 
 
 def test_fewer_failures_than_the_limit_do_not_lock_and_a_success_resets_the_count(broker, settings):
@@ -377,9 +428,9 @@ def test_fewer_failures_than_the_limit_do_not_lock_and_a_success_resets_the_coun
     for _round in range(3):
         for _attempt in range(2):
             with pytest.raises(services.UtbLoginError):
-                services.naccs_id_authenticate(user_id="1ANACA0A", password="WRONG123", now=MONDAY_10)
-        services.naccs_id_authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10)
-    assert NaccsLoginState.objects.get(naccs_user_id=broker).failed_logins == 0
+                authenticate(user_id="1ANACA0A", password="WRONG123", now=MONDAY_10)
+        authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10)
+    assert NaccsLoginState.objects.get(naccs_user_id=broker, client_address="192.0.2.10").failed_logins == 0
 
 
 # --- password change (URY rule) --------------------------------------------------------------------------------
@@ -403,7 +454,7 @@ def test_a_temporary_password_is_changed():
     assert services.naccs_id_usable(fresh, today=D(2026, 11, 16))
     # the initial password stays for the ID notice (it is encrypted elsewhere; the hash is what changed)
     with pytest.raises(services.UtbLoginError):
-        services.naccs_id_authenticate(user_id=fresh.naccs_user_id, password="TEMP0001", now=MONDAY_10)
+        authenticate(user_id=fresh.naccs_user_id, password="TEMP0001", now=MONDAY_10)
 
 
 @pytest.mark.parametrize("new", ["ABCD1234", "ABC123", "A2345678", "1BCDEFGH"])

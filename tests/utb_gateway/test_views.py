@@ -125,20 +125,62 @@ def test_a_wrong_login_stays_on_the_login_screen(client, broker, user_id, passwo
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    ("kwargs", "reason"),
     [
-        {"start_date": datetime.date(2026, 11, 17)},
-        {"start_date": None},
-        {"revoked_at": datetime.datetime(2026, 11, 1, tzinfo=JST)},
+        ({"start_date": datetime.date(2026, 12, 9)}, "利用開始日（2026年12月9日）より前です。"),
+        ({"start_date": None}, "利用開始日が決まっていません。"),
+        ({"revoked_at": datetime.datetime(2026, 11, 1, tzinfo=JST)}, "この利用者IDは廃止されています。"),
+        (
+            {
+                "revoked_at": datetime.datetime(2026, 11, 1, tzinfo=JST),
+                "start_date": datetime.date(2026, 12, 9),
+            },
+            "この利用者IDは廃止されています。",
+        ),
     ],
-    ids=["not-started", "no-start-date", "revoked"],
+    ids=["not-started", "no-start-date", "revoked", "revoked-before-its-start"],
 )
-def test_an_id_not_started_or_revoked_cannot_log_in(client, office, kwargs):
+def test_an_id_not_started_or_revoked_cannot_log_in_and_is_told_why(client, office, kwargs, reason):
     ready_id(office, identifier="B01", **kwargs)
     response = utb_login(client, "1ANACB01")
     assert response.status_code == 200
-    assert "利用開始前・廃止済み" in Page(response).page_errors()
+    page = Page(response)
+    assert "U0001" in page.page_errors()
+    assert "利用開始前・廃止済み" in page.page_errors()
+    assert page.root.find_all(**{"data-field": "reason"})[0].text == reason
     assert UTB_COOKIE not in client.cookies or not client.cookies[UTB_COOKIE].value
+
+
+def test_the_businesses_tell_an_id_with_its_temporary_password_why_they_answer_u0001(
+    client, office, colleague
+):
+    temporary_id(office, identifier="T01", password="TEMP0001")
+    assert utb_login(client, "1ANACT01", "TEMP0001").url == PASSWORD_URL
+    for response in (client.post(UTB, {"user_id": "1ANACY27", "licence_number": "035"}), client.get(UTB01)):
+        assert result_code(response) == "U0001"
+        result = Page(response).root.by_id("utb-result")
+        assert [node.text for node in result.find_all(**{"data-field": "reason"})] == [
+            "パスワードが未変更です。"
+        ]
+
+
+def test_the_api_keeps_the_one_u0001_message_without_a_reason(client, office, colleague):
+    temporary_id(office, identifier="T01", password="TEMP0001")
+    response = api_post(
+        client, {"user_id": "1ANACY27", "licence_number": "035"}, user_id="1ANACT01", password="TEMP0001"
+    )
+    assert response.json() == {
+        "result_code": "U0001",
+        "message": rc.U0001.message,
+        "user_id": "1ANACY27",
+        "licence_number": None,
+    }
+
+
+def test_a_successful_result_shows_no_reason(utb_client, colleague):
+    response = utb_client.post(UTB, {"user_id": "1ANACY27", "licence_number": "035"})
+    assert result_code(response) == "00000"
+    assert not Page(response).root.find_all(**{"data-field": "reason"})
 
 
 def test_the_start_date_lets_the_id_log_in_from_midnight_in_japan(client, office, frozen_clock):
@@ -380,7 +422,7 @@ def test_utb01_lists_every_broker_id_with_its_number_or_unregistered(
 # --- the ID notice after a change ----------------------------------------------------------------------------
 
 
-def test_the_id_notice_keeps_the_initial_password_marked_changed_never_the_new_one(client, frozen_clock):
+def test_after_the_change_the_id_notice_says_changed_and_shows_neither_password(client, frozen_clock):
     customer = CustomerFactory(contract=ContractFactory(user_code="1ANAC"))
     application = submitted_application(contract=customer.contract, created_by=customer)
     application_take(application=application, actor=staff_in("reviewer"))
@@ -406,11 +448,11 @@ def test_the_id_notice_keeps_the_initial_password_marked_changed_never_the_new_o
 
     after = Page(client.get(notice_url))
     row = after.root.find_all("tr", **{"data-issued-id": issued.naccs_user_id})[0]
-    assert [node.text for node in row.find_all(**{"data-field": "initial_password"})] == [initial]
+    assert row.find_all(**{"data-field": "initial_password"}) == []
     assert [node.text for node in row.find_all(**{"data-field": "password_changed"})] == ["変更済み"]
-    assert "NEW9PASS" not in after.html
+    assert initial not in after.html and "NEW9PASS" not in after.html
     issued = NaccsUserId.objects.get(pk=issued.pk)
-    assert crypto.decrypt(issued.initial_password_encrypted) == initial
+    assert issued.initial_password_encrypted == ""  # destroyed with the change (SPEC §10)
 
 
 # --- the JSON API ---------------------------------------------------------------------------------------------
@@ -586,7 +628,22 @@ def test_screen_lockout(client, broker, settings, frozen_clock):
     utb_login(client, "1ANACA0A", "WRONG123")
     response = utb_login(client, "1ANACA0A")
     assert response.status_code == 200
-    assert "ロック" in Page(response).page_errors()
+    # locked, and told so exactly as a wrong password is (a lock must not show which IDs exist)
+    assert Page(response).page_errors() == "利用者IDまたはパスワードが正しくありません。"
     assert UTB_COOKIE not in client.cookies or not client.cookies[UTB_COOKIE].value
     frozen_clock.move_to(MONDAY_10 + datetime.timedelta(minutes=5, seconds=1))
     assert utb_login(client, "1ANACA0A").url == MENU
+
+
+@pytest.mark.parametrize("value", ["1ANAC\u200bY27", "1ANACY27\x1b", "\u3164"])
+@pytest.mark.parametrize("field", ["user_id", "licence_number"])
+def test_the_utb_screen_refuses_invisible_and_control_characters_at_the_field(
+    utb_client, colleague, field, value
+):
+    """The one text check (SPEC §10): such input never reaches the business, so nothing is recorded."""
+    data = {"user_id": "1ANACY27", "licence_number": "035", field: value}
+    response = utb_client.post(UTB, data)
+    assert response.status_code == 200
+    assert Page(response).field_errors(field)
+    assert not UtbAttempt.objects.exists()
+    assert not LicenceRegistration.objects.exists()
