@@ -21,6 +21,13 @@ from .models import Email, EmailStatus
 
 logger = logging.getLogger(__name__)
 
+# E-mails whose body is a credential (a single-use link that sets a password): once sent, the row keeps no copy
+# of it, so the outbox table holds no working secret in clear. They are never resent; a new link is issued instead.
+CREDENTIAL_KINDS = frozenset({"staff_enrolment"})
+CREDENTIAL_BODY_REMOVED = (
+    "（送信済み。本人だけが使う登録用リンクが含まれていたため、本文は送信後に消去しました。）"
+)
+
 # The errors a send can end with that are worth trying again: the SMTP server or the network.
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
 
@@ -108,7 +115,11 @@ def email_send(*, email_id: int) -> str:
         email.status = EmailStatus.SENT
         email.sent_at = timezone.now()
         email.last_error = ""
-        email.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        fields = ["attempts", "status", "sent_at", "last_error"]
+        if email.kind in CREDENTIAL_KINDS:
+            email.body_text, email.body_html = CREDENTIAL_BODY_REMOVED, ""
+            fields += ["body_text", "body_html"]
+        email.save(update_fields=fields)
         return "sent"
 
 
@@ -129,6 +140,8 @@ def email_resend(*, email_id: int) -> Email:
     """Staff action: a failed (or still queued) e-mail is queued again from scratch; a sent one is sent again as a
     new row (a deliberate second copy, linked to the first)."""
     email = Email.objects.select_for_update(no_key=True).get(pk=email_id)
+    if email.kind in CREDENTIAL_KINDS and email.status == EmailStatus.SENT:
+        raise ValueError("a sent credential e-mail is never resent: issue a new link instead")
     if email.status == EmailStatus.SENT:
         copy = Email.objects.create(
             kind=email.kind,

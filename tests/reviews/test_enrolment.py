@@ -231,6 +231,29 @@ def test_the_link_is_emailed_to_the_staff_members_own_address_in_japanese(
     assert row.topic == "staff_account" and row.topic_id == User.objects.get(username="tanaka").pk
 
 
+def test_once_sent_the_outbox_row_keeps_no_copy_of_the_link(
+    approver_client, django_capture_on_commit_callbacks
+):
+    """No working secret in clear at rest: the link exists in the delivered message, not in the table."""
+    from notifications import services as notification_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        create(approver_client)
+    [message] = mail.outbox
+    path = ENROL_PATH.search(message.body).group(1)
+    row = Email.objects.get(kind="staff_enrolment")
+    assert row.status == "sent"
+    assert path not in row.body_text and path not in row.body_html
+    assert path.rsplit("/", 2)[-2] not in str(
+        list(Email.objects.values_list("body_text", "body_html", "subject"))
+    )
+    assert row.body_text == notification_services.CREDENTIAL_BODY_REMOVED
+    with pytest.raises(ValueError):
+        notification_services.email_resend(email_id=row.pk)
+    # The delivered link still works: the person enrols with what reached their mailbox.
+    assert Page(Client().get(path)).screen == "staff-enrol"
+
+
 def test_a_reset_email_says_the_old_credentials_no_longer_work(approver_client, reviewer):
     approver_client.post(reverse("reviews:account-reset", kwargs={"pk": reviewer.pk}))
     body = Email.objects.get(kind="staff_enrolment", to="reviewer@nacc.example").body_text
