@@ -313,6 +313,11 @@ NSS_FOUR_EYES = env.bool("NSS_FOUR_EYES", default=False)
 OTP_TOTP_ISSUER = "NSS"
 # A staff enrolment link (SPEC §10: the staff member sets their own password and authenticator) expires after this.
 NSS_STAFF_ENROLMENT_HOURS = env.int("NSS_STAFF_ENROLMENT_HOURS", default=72)
+# The mail domains a staff account's address may have (the centre's own), e.g. "naccs.jp,centre.naccs.jp": an
+# approver then cannot send a new account's enrolment link to a mailbox outside the centre. Empty: any domain.
+NSS_STAFF_EMAIL_DOMAINS = [
+    domain.lower().lstrip("@") for domain in env.list("NSS_STAFF_EMAIL_DOMAINS", default=[])
+]
 
 # INITIAL PASSWORDS (SPEC §10): the ID notice shows one until the ID's password is changed; its ciphertext is
 # destroyed then, or after this many days at the latest (beat task).

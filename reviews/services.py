@@ -380,6 +380,19 @@ def _credentials_revoke(account: User) -> None:
 
 
 @transaction.atomic
+def _check_staff_email_domain(email: str) -> None:
+    """With NSS_STAFF_EMAIL_DOMAINS set, a staff address must be in one of the centre's own mail domains."""
+    allowed = settings.NSS_STAFF_EMAIL_DOMAINS
+    domain = email.rpartition("@")[2].lower()
+    if allowed and domain not in allowed:
+        raise ApplicationError(
+            _("スタッフのメールアドレスは、NACCSセンターのドメイン（%(domains)s）のアドレスにしてください。")
+            % {"domains": "、".join(allowed)},
+            field="email",
+            code="email_domain",
+        )
+
+
 def staff_account_create(
     *, actor: User, username: str, full_name: str, email: str, role: str
 ) -> EnrolmentLinkSent:
@@ -393,6 +406,7 @@ def staff_account_create(
         raise ApplicationError(
             _("このユーザーIDは既に使われています。"), field="username", code="username_taken"
         )
+    _check_staff_email_domain(email)
     if _staff_email_taken(email):
         raise ApplicationError(
             _(

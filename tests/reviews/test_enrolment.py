@@ -705,3 +705,17 @@ def test_one_link_used_by_two_requests_at_once_enrols_once(require_postgres):
     assert account.check_password(passwords[winner])
     assert TOTPDevice.objects.filter(user=account, confirmed=True).count() == 1
     assert EnrolmentToken.objects.get(user=account).used_at is not None
+
+
+def test_with_centre_domains_set_a_link_cannot_go_to_an_outside_mailbox(approver_client, settings):
+    """NSS_STAFF_EMAIL_DOMAINS: an approver cannot send a new account's link to a mailbox of their own outside
+    the centre."""
+    settings.NSS_STAFF_EMAIL_DOMAINS = ["naccs.example"]
+    response = create(approver_client, email="approver.private@mail.example")
+    assert response.status_code == 200
+    assert "naccs.example" in Page(response).field_errors("email")
+    assert not User.objects.filter(username="tanaka").exists()
+    assert not Email.objects.filter(kind="staff_enrolment").exists()
+
+    assert create(approver_client, email="Tanaka@NACCS.example").status_code == 302
+    assert User.objects.get(username="tanaka").email.lower() == "tanaka@naccs.example"
