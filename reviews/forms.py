@@ -14,6 +14,15 @@ from applications.validators import validate_multiline_text, validate_single_lin
 QUEUE_STATUS_OPEN = "open"
 
 
+def _otp_token_field(*, max_length: int) -> forms.CharField:
+    """The 6-digit code of an authenticator app (the staff login, the enrolment)."""
+    return forms.CharField(
+        label=_("確認コード（認証アプリの6桁）"),
+        max_length=max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
 class StaffLoginForm(forms.Form):
     """Staff login: ID, password and the 6-digit code of the authenticator app (TOTP)."""
 
@@ -25,11 +34,7 @@ class StaffLoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    otp_token = forms.CharField(
-        label=_("確認コード（認証アプリの6桁）"),
-        max_length=8,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
+    otp_token = _otp_token_field(max_length=8)
 
     error_messages = {"invalid_login": _("ユーザーID、パスワードまたは確認コードが正しくありません。")}
 
@@ -161,11 +166,7 @@ class StaffEnrolmentForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    otp_token = forms.CharField(
-        label=_("確認コード（認証アプリの6桁）"),
-        max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
+    otp_token = _otp_token_field(max_length=12)
 
     def __init__(self, *args, user=None, **kwargs):
         self.user = user

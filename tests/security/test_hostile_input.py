@@ -779,19 +779,7 @@ def test_api_utb_a_huge_integer_or_a_deeply_nested_body_is_a_400(broker, body):
 @regression()
 @given(name=st.sampled_from(["ﷺ" * 4, "ﷺ" * 60, "㍻" * 31, "ｱ" + "㌀" * 20]))
 def test_a_broker_name_that_width_folding_makes_too_long_is_refused(customer, draft, name):
-    client = login_customer(customer)
-    response = send(
-        client,
-        "post",
-        reverse("applications:add-ids", kwargs={"pk": draft.pk}),
-        {
-            "add": "1",
-            "desired_start_date": start(),
-            "processing_method": method("interactive").pk,
-            "desired_identifier": "",
-            "broker_name": name,
-        },
-    )
+    response = add_broker(login_customer(customer), draft, name)
     for item in ApplicationItem.objects.filter(application=draft):
         assert len(item.broker_name) <= 60, f"{len(item.broker_name)} characters saved into varchar(60)"
     if response.status_code == 200:

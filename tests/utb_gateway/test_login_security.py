@@ -8,7 +8,6 @@ import time
 import pytest
 from django.test import Client
 
-from tests.factories import ContractFactory
 from tests.hashers import CountingNaccsScryptPasswordHasher as Counting
 from tests.html import Page
 from tests.utb_gateway import MONDAY_10, READY_PASSWORD, ready_id
@@ -21,16 +20,6 @@ pytestmark = pytest.mark.django_db
 GUESSER = "203.0.113.7"
 BROKER_ELSEWHERE = "198.51.100.20"
 REAL_HASHERS = ["tests.hashers.FastScryptPasswordHasher", "applications.hashers.NaccsScryptPasswordHasher"]
-
-
-@pytest.fixture
-def office():
-    return ContractFactory(user_code="1ANAC")
-
-
-@pytest.fixture
-def broker(office):
-    return ready_id(office, identifier="A0A")
 
 
 def api(client, user_id, password, address):

@@ -44,16 +44,6 @@ def _monday_morning(frozen_clock):
 
 
 @pytest.fixture
-def office():
-    return ContractFactory(user_code="1ANAC")
-
-
-@pytest.fixture
-def broker(office):
-    return ready_id(office, identifier="A0A")
-
-
-@pytest.fixture
 def colleague(office):
     return NaccsUserIdFactory(contract=office, identifier="Y27")
 
