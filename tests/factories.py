@@ -235,13 +235,25 @@ ENROL_PATH = re.compile(r"https?://[^\s\"<>]+?(/staff/enrol/[A-Za-z0-9_-]+/)")
 
 
 def enrolment_link(address: str) -> str:
-    """The path of the newest enrolment link e-mailed (through the outbox) to `address`."""
-    from notifications.models import Email
+    """The path of the newest enrolment link e-mailed (through the outbox) to `address`: from the outbox row while
+    it waits to be sent, from the delivered message once sent (the row then keeps no copy of the link)."""
+    from django.core import mail
+
+    from notifications.models import Email, EmailStatus
 
     email = Email.objects.filter(kind="staff_enrolment", to=address).order_by("-created_at", "-pk").first()
     assert email is not None, f"no enrolment e-mail to {address}"
-    match = ENROL_PATH.search(email.body_text)
-    assert match, email.body_text
+    if email.status == EmailStatus.SENT:
+        delivered = [
+            message for message in mail.outbox if message.extra_headers.get("Message-ID") == email.message_id
+        ]
+        delivered = delivered or [message for message in mail.outbox if address in message.to]
+        assert delivered, f"the enrolment e-mail to {address} was sent but is not in mail.outbox"
+        body = delivered[-1].body
+    else:
+        body = email.body_text
+    match = ENROL_PATH.search(body)
+    assert match, body
     return match.group(1)
 
 
