@@ -120,6 +120,7 @@ def email_send(*, email_id: int) -> str:
             email.body_text, email.body_html = CREDENTIAL_BODY_REMOVED, ""
             fields += ["body_text", "body_html"]
         email.save(update_fields=fields)
+        logger.info("email %s: sent (attempt %s)", email.pk, email.attempts)
         return "sent"
 
 

@@ -348,12 +348,14 @@ NSS_MAX_IDS_PER_APPLICATION = env.int("NSS_MAX_IDS_PER_APPLICATION", default=20)
 # LOGGING
 # ------------------------------------------------------------------------------
 # Structured logs: DJANGO_LOG_FORMAT=json gives one JSON object per line (production); "plain" is for people.
+# The Celery worker and beat log through this too (nss_portal/celery.py), with the task id and the request id of the
+# web request that queued the task.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "nss_portal.request_id.RequestIdFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(task_id)s] %(message)s"},
         "json": {"()": "nss_portal.request_id.JsonFormatter"},
     },
     "handlers": {
