@@ -114,7 +114,7 @@ def test_the_sweep_destroys_changed_and_expired_ciphertexts_and_keeps_the_others
     NaccsUserId.objects.filter(pk=changed.pk).update(password_changed_at=young.created_at)
     frozen_clock.shift(datetime.timedelta(days=10))
 
-    assert initial_passwords_destroy_task.delay().get() == 2
+    assert initial_passwords_destroy_task.apply().result == 2
 
     kept = {
         n.pk: n.initial_password_encrypted

@@ -62,7 +62,7 @@ def test_an_eager_task_logs_its_id_and_the_request_id_it_runs_under_and_resets_t
         result = log_something.apply(args=["eager"], task_id="task-eager-1")
     finally:
         request_id._request_id.reset(token)
-    assert result.get() == "eager"
+    assert result.successful() and result.result == "eager"
     [line] = [line for line in captured.lines if line["message"] == "inside the task: eager"]
     assert (line["request_id"], line["task_id"], line["task"]) == (
         REQUEST_ID,
