@@ -8,12 +8,12 @@ commits; if the broker cannot be reached then (Redis down), the row simply waits
 
 import datetime
 import logging
-import smtplib
 from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -27,9 +27,6 @@ CREDENTIAL_KINDS = frozenset({"staff_enrolment"})
 CREDENTIAL_BODY_REMOVED = (
     "（送信済み。本人だけが使う登録用リンクが含まれていたため、本文は送信後に消去しました。）"
 )
-
-# The errors a send can end with that are worth trying again: the SMTP server or the network.
-TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def _render(template: str, context: dict) -> tuple[str, str, str]:
@@ -74,62 +71,119 @@ def _retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(settings.NSS_EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600))
 
 
-def email_send(*, email_id: int) -> str:
-    """Send one queued e-mail, at most once.
+def _message(email: Email) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        email.subject,
+        email.body_text,
+        settings.DEFAULT_FROM_EMAIL,
+        [email.to],
+        headers={"Message-ID": email.message_id},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
 
-    The row is locked (SKIP LOCKED) for the length of the SMTP conversation and only a QUEUED row is sent: a second
-    task for the same row (a retry, the sweeper, a redelivery) either waits for nothing — the row is locked, so it
-    skips — or finds it SENT and stops. If the worker dies mid-send, its database session ends, the lock and the
-    transaction go with it, and the row is still QUEUED for the redelivered task or the sweeper.
-    Returns "sent", "retry", "failed" or "skipped".
-    """
-    with transaction.atomic():
-        email = (
-            Email.objects.select_for_update(skip_locked=True, no_key=True)
-            .filter(pk=email_id, status=EmailStatus.QUEUED)
-            .first()
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def email_claim(*, email_id: int) -> Email | None:
+    """QUEUED → SENDING: the attempt is counted and a lease set, committed before any SMTP is spoken. One guarded
+    UPDATE, so of two tasks for one row exactly one claims it; None for the other (or a row not QUEUED)."""
+    claimed = Email.objects.filter(pk=email_id, status=EmailStatus.QUEUED).update(
+        status=EmailStatus.SENDING,
+        attempts=F("attempts") + 1,
+        lease_until=timezone.now() + datetime.timedelta(seconds=settings.NSS_EMAIL_LEASE_SECONDS),
+    )
+    return Email.objects.get(pk=email_id) if claimed else None
+
+
+def _settle_sent(email: Email, *, attempt: int) -> str:
+    """→ SENT, unless a newer attempt has claimed the row since (its lease ran out and the sweeper took it back):
+    then that attempt decides, and this one only warns (the duplicate window, docs/decisions.md)."""
+    changes = {"status": EmailStatus.SENT, "sent_at": timezone.now(), "last_error": "", "lease_until": None}
+    if email.kind in CREDENTIAL_KINDS:
+        changes |= {"body_text": CREDENTIAL_BODY_REMOVED, "body_html": ""}
+    settled = (
+        Email.objects.filter(pk=email.pk, attempts=attempt).exclude(status=EmailStatus.SENT).update(**changes)
+    )
+    if not settled:
+        logger.warning("email %s: sent by attempt %s after a newer attempt took over", email.pk, attempt)
+        return "sent-late"
+    logger.info("email %s: sent (attempt %s)", email.pk, attempt)
+    return "sent"
+
+
+def _settle_failed(email: Email, *, attempt: int, error: str) -> str:
+    """SENDING → QUEUED with backoff, or FAILED after NSS_EMAIL_MAX_ATTEMPTS; the error is kept."""
+    failed = attempt >= settings.NSS_EMAIL_MAX_ATTEMPTS
+    settled = Email.objects.filter(pk=email.pk, status=EmailStatus.SENDING, attempts=attempt).update(
+        status=EmailStatus.FAILED if failed else EmailStatus.QUEUED,
+        lease_until=None,
+        last_error=error,
+        next_attempt_at=timezone.now() + _retry_delay(attempt),
+    )
+    if not settled:
+        logger.warning(
+            "email %s: attempt %s ended after its lease was taken back: %s", email.pk, attempt, error
         )
-        if email is None:
-            return "skipped"
-        message = EmailMultiAlternatives(
-            email.subject,
-            email.body_text,
-            settings.DEFAULT_FROM_EMAIL,
-            [email.to],
-            headers={"Message-ID": email.message_id},
+        return "lost"
+    logger.warning("email %s: attempt %s failed: %s", email.pk, attempt, error)
+    return "failed" if failed else "retry"
+
+
+def email_send(*, email_id: int) -> str:
+    """Send one queued e-mail: claim (committed) → the SMTP conversation with no transaction or row lock open →
+    settle. Any exception — the SMTP server, the network, a message that cannot even be built — is a failed
+    attempt with its error kept; a worker that dies mid-send leaves the row SENDING with its attempt counted, and
+    the sweeper takes it back when the lease runs out. Returns "sent", "retry", "failed", "skipped" (not claimed),
+    "lost" or "sent-late" (settled after the lease had been taken back)."""
+    email = email_claim(email_id=email_id)
+    if email is None:
+        return "skipped"
+    attempt = email.attempts
+    try:
+        _message(email).send()
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row; none may leave it stuck
+        return _settle_failed(email, attempt=attempt, error=_error_text(exc))
+    return _settle_sent(email, attempt=attempt)
+
+
+def email_leases_reclaim() -> int:
+    """SENDING rows whose lease ran out (their worker was lost mid-send): back to QUEUED with backoff, or FAILED if
+    that was the last attempt. The attempt stays counted, so a row that kills its worker still reaches FAILED."""
+    now = timezone.now()
+    expired = list(
+        Email.objects.filter(status=EmailStatus.SENDING, lease_until__lt=now).values_list("pk", "attempts")[
+            :500
+        ]
+    )
+    for email_id, attempt in expired:
+        Email.objects.filter(pk=email_id, status=EmailStatus.SENDING, attempts=attempt).update(
+            status=EmailStatus.FAILED if attempt >= settings.NSS_EMAIL_MAX_ATTEMPTS else EmailStatus.QUEUED,
+            lease_until=None,
+            last_error=f"LeaseExpired: attempt {attempt} did not finish (worker lost during the send)",
+            next_attempt_at=now + _retry_delay(attempt),
         )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
-        email.attempts += 1
-        try:
-            message.send()
-        except TRANSIENT_ERRORS as exc:
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if email.attempts >= settings.NSS_EMAIL_MAX_ATTEMPTS:
-                email.status = EmailStatus.FAILED
-            else:
-                email.next_attempt_at = timezone.now() + _retry_delay(email.attempts)
-            email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            logger.warning("email %s: attempt %s failed: %s", email.pk, email.attempts, email.last_error)
-            return "failed" if email.status == EmailStatus.FAILED else "retry"
-        email.status = EmailStatus.SENT
-        email.sent_at = timezone.now()
-        email.last_error = ""
-        fields = ["attempts", "status", "sent_at", "last_error"]
-        if email.kind in CREDENTIAL_KINDS:
-            email.body_text, email.body_html = CREDENTIAL_BODY_REMOVED, ""
-            fields += ["body_text", "body_html"]
-        email.save(update_fields=fields)
-        logger.info("email %s: sent (attempt %s)", email.pk, email.attempts)
-        return "sent"
+        logger.warning("email %s: lease of attempt %s ran out; taken back", email_id, attempt)
+    return len(expired)
 
 
 def email_requeue_unsent(*, limit: int = 500) -> int:
-    """The sweeper: hand every QUEUED e-mail whose time has come back to Celery. Returns how many."""
+    """The sweeper (Celery beat): take back expired leases, then hand QUEUED e-mails whose time has come to Celery.
+    Rows never tried go first, then the oldest due: a batch of rows that keep failing (they back off and end
+    FAILED) cannot hold back a healthy one. Each published row's next attempt moves on by the sweep grace, so a
+    row waiting in the broker is not published again at every sweep. Returns how many were published."""
+    email_leases_reclaim()
+    now = timezone.now()
     due = list(
-        Email.objects.filter(status=EmailStatus.QUEUED, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at")
+        Email.objects.filter(status=EmailStatus.QUEUED, next_attempt_at__lte=now)
+        .order_by("attempts", "next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
+    )
+    Email.objects.filter(pk__in=due, status=EmailStatus.QUEUED).update(
+        next_attempt_at=now + datetime.timedelta(seconds=settings.NSS_EMAIL_SWEEP_GRACE_SECONDS)
     )
     for email_id in due:
         _enqueue(email_id)
@@ -141,6 +195,8 @@ def email_resend(*, email_id: int) -> Email:
     """Staff action: a failed (or still queued) e-mail is queued again from scratch; a sent one is sent again as a
     new row (a deliberate second copy, linked to the first)."""
     email = Email.objects.select_for_update(no_key=True).get(pk=email_id)
+    if email.status == EmailStatus.SENDING:
+        return email  # an attempt is under way; the sweeper takes it back if it never ends
     if email.kind in CREDENTIAL_KINDS and email.status == EmailStatus.SENT:
         raise ValueError("a sent credential e-mail is never resent: issue a new link instead")
     if email.status == EmailStatus.SENT:

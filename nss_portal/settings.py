@@ -301,6 +301,10 @@ NSS_EMAIL_SWEEP_GRACE_SECONDS = env.int("NSS_EMAIL_SWEEP_GRACE_SECONDS", default
 # Backoff after a failed attempt: base × 2^(attempt-1), at most one hour; FAILED after this many attempts.
 NSS_EMAIL_RETRY_BASE_SECONDS = env.int("NSS_EMAIL_RETRY_BASE_SECONDS", default=30)
 NSS_EMAIL_MAX_ATTEMPTS = env.int("NSS_EMAIL_MAX_ATTEMPTS", default=8)
+# How long one claimed attempt (SENDING) may take before the sweeper takes the row back as lost: well over an SMTP
+# conversation (a few round trips of EMAIL_TIMEOUT each) and the task's time limit, so a slow send is not taken
+# back while it still runs.
+NSS_EMAIL_LEASE_SECONDS = env.int("NSS_EMAIL_LEASE_SECONDS", default=150)
 NSS_EMAIL_MESSAGE_ID_DOMAIN = env("NSS_EMAIL_MESSAGE_ID_DOMAIN", default="nss.naccs.example")
 
 # AUDIT (django-auditlog): the JSON change format; services record each action (applications/audit.py).

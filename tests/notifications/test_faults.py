@@ -4,6 +4,7 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from applications import clock, rules
 from bench.processes import wait_until
@@ -90,37 +91,45 @@ def test_with_redis_down_the_customer_completes_and_the_email_goes_out_once_redi
 def test_a_worker_killed_mid_send_neither_loses_nor_duplicates_the_email(
     settings, smtp_sink_factory, celery_worker_proc
 ):
+    """Killed between claim and the 250: the row stays SENDING with its attempt counted (committed before any
+    SMTP), the sweeper takes it back once the lease has run out, and the next attempt delivers it once."""
     settings.NSS_EMAIL_SWEEP_GRACE_SECONDS = 0
+    lease = {"NSS_EMAIL_LEASE_SECONDS": "6"}
     sink = smtp_sink_factory(delay=3.0)
-    first = celery_worker_proc(smtp_port=sink.port)
+    first = celery_worker_proc(smtp_port=sink.port, env=lease)
     application = submitted_application(identifiers=("Q1Z",))
     [row] = Email.objects.all()
 
     # The worker has handed over the whole message and waits for the 250: kill it there.
     assert sink.data_started.wait(30), first.log()
     first.kill()
-    time.sleep(sink.delay + 1)
-    assert sink.received() == [], "a message whose sender died before the 250 is not delivered"
     row.refresh_from_db()
-    assert row.status == EmailStatus.QUEUED, "the dead worker's transaction was rolled back"
-    assert row.sent_at is None
+    assert (row.status, row.attempts, row.sent_at) == (EmailStatus.SENDING, 1, None)
+    assert row.lease_until is not None
+    # Until the lease runs out the sweeper leaves the row alone; then it takes it back as lost.
+    assert services.email_leases_reclaim() == 0
+    wait_until(lambda: services.email_leases_reclaim() == 1, timeout=20, message="lease taken back")
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (EmailStatus.QUEUED, 1)
+    assert row.last_error.startswith("LeaseExpired")
+    assert sink.received() == [], "a message whose sender died before the 250 is not delivered"
 
-    # A new worker; the sweeper (beat's task, run here) hands the row over again.
-    celery_worker_proc(smtp_port=sink.port)
+    # A new worker; the sweeper (beat's task, run here) hands the row over again once its backoff is over.
+    Email.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+    celery_worker_proc(smtp_port=sink.port, env=lease)
     assert services.email_requeue_unsent() == 1
     # A duplicated task for the same row changes nothing.
     email_send_task.apply_async((row.pk,))
     [message] = sink.wait_for(1, timeout=30)
     wait_until(lambda: row_status(row.pk) == EmailStatus.SENT, timeout=20, message="row SENT")
-    time.sleep(sink.delay + 2)
-    assert len(sink.received()) == 1
     assert sink.data_seen == 2, "one conversation cut by the kill, one that delivered"
     assert message.message_id == row.message_id
     assert application.reception_number in message.subject
     row.refresh_from_db()
     assert row.status == EmailStatus.SENT
-    # The killed attempt was rolled back with its transaction: only the delivering attempt is counted.
-    assert row.attempts == 1
+    # Both attempts are counted: the killed one was committed before it spoke SMTP.
+    assert row.attempts == 2
+    assert len(sink.received()) == 1
 
 
 def test_redelivered_or_duplicated_tasks_after_the_send_send_nothing_more(

@@ -214,9 +214,15 @@ def test_email_send_sends_a_queued_row_once_and_marks_it_sent():
     assert row.attempts == 1
 
 
-@pytest.mark.parametrize("status", [EmailStatus.SENT, EmailStatus.FAILED])
+@pytest.mark.parametrize("status", [EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.SENDING])
 def test_email_send_never_sends_a_row_that_is_not_queued(status):
-    row = make_email(status=status, sent_at=NOW if status == EmailStatus.SENT else None)
+    row = make_email(
+        status=status,
+        attempts=1,
+        sent_at=NOW if status == EmailStatus.SENT else None,
+        last_error="SMTPServerDisconnected: gone" if status == EmailStatus.FAILED else "",
+        lease_until=NOW + datetime.timedelta(minutes=2) if status == EmailStatus.SENDING else None,
+    )
     assert services.email_send(email_id=row.pk) == "skipped"
     assert services.email_send(email_id=987654321) == "skipped"
     assert mail.outbox == []
@@ -284,8 +290,15 @@ def test_the_sweeper_requeues_only_queued_rows_whose_time_has_come(settings, pub
     settings.NSS_EMAIL_SWEEP_GRACE_SECONDS = 60
     fresh = make_email(next_attempt_at=NOW + datetime.timedelta(seconds=60))
     backing_off = make_email(next_attempt_at=NOW + datetime.timedelta(seconds=120), attempts=2)
-    make_email(status=EmailStatus.SENT, sent_at=NOW, next_attempt_at=NOW - datetime.timedelta(hours=1))
-    make_email(status=EmailStatus.FAILED, next_attempt_at=NOW - datetime.timedelta(hours=1))
+    make_email(
+        status=EmailStatus.SENT, sent_at=NOW, attempts=1, next_attempt_at=NOW - datetime.timedelta(hours=1)
+    )
+    make_email(
+        status=EmailStatus.FAILED,
+        attempts=8,
+        last_error="SMTPRecipientsRefused",
+        next_attempt_at=NOW - datetime.timedelta(hours=1),
+    )
 
     assert services.email_requeue_unsent() == 0
     frozen_clock.shift(datetime.timedelta(seconds=59))

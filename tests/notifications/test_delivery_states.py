@@ -1,0 +1,233 @@
+"""Delivery as a state machine (notifications/services.py): QUEUED → SENDING (attempt counted, lease set,
+committed) → the SMTP conversation with no transaction or row lock open → SENT, QUEUED with backoff, or FAILED;
+the sweeper takes back SENDING rows whose lease ran out, and rows that keep failing cannot hold back healthy ones.
+Messages go to Django's test outbox (locmem) unless a test says otherwise; the PostgreSQL test uses the real SMTP
+sink."""
+
+import datetime
+import threading
+import uuid
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
+
+from applications import clock
+from bench.processes import wait_until
+from notifications import services
+from notifications.models import Email, EmailStatus
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=clock.JST)
+
+
+@pytest.fixture
+def clock_at_now():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def make_email(**kwargs) -> Email:
+    return Email.objects.create(
+        **{
+            "kind": "application_received",
+            "to": "someone@example.com",
+            "subject": "件名",
+            "body_text": "本文",
+            "message_id": f"<{uuid.uuid4().hex}@nss.naccs.example>",
+            "next_attempt_at": timezone.now(),
+            **kwargs,
+        }
+    )
+
+
+def poison(**kwargs) -> Email:
+    """A row the worker cannot even build a message of (a line break in the address): not an SMTP error."""
+    return make_email(to="someone\n@example.com", **kwargs)
+
+
+def state(email: Email) -> tuple:
+    email.refresh_from_db()
+    return email.status, email.attempts
+
+
+def test_a_claim_counts_the_attempt_and_sets_the_lease_before_any_smtp(clock_at_now, settings):
+    settings.NSS_EMAIL_LEASE_SECONDS = 150
+    email = make_email()
+    claimed = services.email_claim(email_id=email.pk)
+    assert (claimed.status, claimed.attempts) == (EmailStatus.SENDING, 1)
+    assert claimed.lease_until == NOW + datetime.timedelta(seconds=150)
+    assert mail.outbox == []
+    assert services.email_claim(email_id=email.pk) is None, "a row is claimed once"
+    assert services.email_send(email_id=email.pk) == "skipped"
+
+
+def test_a_successful_send_settles_sent_and_clears_the_lease(clock_at_now):
+    email = make_email()
+    assert services.email_send(email_id=email.pk) == "sent"
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.sent_at, email.lease_until) == (
+        EmailStatus.SENT,
+        1,
+        NOW,
+        None,
+    )
+    assert len(mail.outbox) == 1
+
+
+def test_a_message_that_cannot_be_built_is_a_failed_attempt_and_ends_failed(clock_at_now, settings):
+    """The finding: any exception but SMTP's rolled back, leaving the row QUEUED with 0 attempts for ever."""
+    settings.NSS_EMAIL_MAX_ATTEMPTS = 3
+    settings.NSS_EMAIL_RETRY_BASE_SECONDS = 30
+    email = poison()
+    for attempt in (1, 2):
+        assert services.email_send(email_id=email.pk) == "retry"
+        email.refresh_from_db()
+        assert (email.status, email.attempts) == (EmailStatus.QUEUED, attempt)
+        assert email.last_error.startswith("BadHeaderError: Header values can't contain newlines")
+        assert email.next_attempt_at == NOW + datetime.timedelta(seconds=30 * 2 ** (attempt - 1))
+        assert email.lease_until is None
+    assert services.email_send(email_id=email.pk) == "failed"
+    assert state(email) == (EmailStatus.FAILED, 3)
+    assert mail.outbox == []
+
+
+def test_a_lost_attempt_is_taken_back_by_the_sweeper_only_after_its_lease(clock_at_now, settings):
+    settings.NSS_EMAIL_LEASE_SECONDS = 120
+    email = make_email()
+    services.email_claim(email_id=email.pk)  # …and the worker dies here
+    clock_at_now.shift(datetime.timedelta(seconds=119))
+    assert services.email_leases_reclaim() == 0
+    assert state(email) == (EmailStatus.SENDING, 1)
+    clock_at_now.shift(datetime.timedelta(seconds=2))
+    assert services.email_leases_reclaim() == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.lease_until) == (EmailStatus.QUEUED, 1, None)
+    assert email.last_error.startswith("LeaseExpired")
+    assert email.next_attempt_at > timezone.now()
+    assert services.email_send(email_id=email.pk) == "sent"
+    assert state(email) == (EmailStatus.SENT, 2)
+
+
+def test_a_row_that_kills_its_worker_every_time_still_ends_failed(clock_at_now, settings):
+    settings.NSS_EMAIL_MAX_ATTEMPTS = 2
+    settings.NSS_EMAIL_LEASE_SECONDS = 60
+    email = make_email()
+    for expected in (EmailStatus.QUEUED, EmailStatus.FAILED):
+        Email.objects.filter(pk=email.pk).update(next_attempt_at=timezone.now())
+        services.email_claim(email_id=email.pk)
+        clock_at_now.shift(datetime.timedelta(seconds=61))
+        services.email_leases_reclaim()
+        assert email.__class__.objects.get(pk=email.pk).status == expected
+    assert state(email) == (EmailStatus.FAILED, 2)
+
+
+def test_a_late_failure_after_the_lease_was_taken_back_does_not_overwrite_the_newer_attempt(
+    clock_at_now, settings
+):
+    settings.NSS_EMAIL_LEASE_SECONDS = 60
+    email = make_email()
+    first = services.email_claim(email_id=email.pk)
+    clock_at_now.shift(datetime.timedelta(seconds=61))
+    services.email_leases_reclaim()
+    second = services.email_claim(email_id=email.pk)
+    assert second.attempts == 2
+    assert services._settle_failed(first, attempt=1, error="OSError: slow") == "lost"
+    assert state(email) == (EmailStatus.SENDING, 2)
+    assert services._settle_sent(second, attempt=2) == "sent"
+    assert state(email) == (EmailStatus.SENT, 2)
+
+
+def test_a_late_success_after_the_lease_was_taken_back_still_settles_sent_and_is_not_sent_again(
+    clock_at_now, settings
+):
+    """The attempt did deliver: if nobody claimed the row since, it is SENT, and no second copy goes out."""
+    settings.NSS_EMAIL_LEASE_SECONDS = 60
+    email = make_email()
+    first = services.email_claim(email_id=email.pk)
+    clock_at_now.shift(datetime.timedelta(seconds=61))
+    services.email_leases_reclaim()
+    assert services._settle_sent(first, attempt=1) == "sent"
+    assert state(email) == (EmailStatus.SENT, 1)
+    assert services.email_send(email_id=email.pk) == "skipped"
+
+
+def test_poison_rows_cannot_hold_back_a_healthy_one(clock_at_now, settings, monkeypatch):
+    """600 rows that keep failing, all due before a healthy one: the first sweep hands the healthy row over."""
+    published = []
+    monkeypatch.setattr(services, "_enqueue", published.append)
+    Email.objects.bulk_create(
+        Email(
+            kind="application_received",
+            to="someone\n@example.com",
+            subject="件名",
+            body_text="本文",
+            message_id=f"<{uuid.uuid4().hex}@nss.naccs.example>",
+            attempts=3,
+            last_error="BadHeaderError: Header values can't contain newlines",
+            next_attempt_at=NOW - datetime.timedelta(hours=1),
+        )
+        for _ in range(600)
+    )
+    healthy = make_email(next_attempt_at=NOW - datetime.timedelta(seconds=1))
+    assert services.email_requeue_unsent(limit=500) == 500
+    assert published[0] == healthy.pk
+    # What was published moves on by the grace, so the next sweep takes the rest instead of the same rows again.
+    published.clear()
+    assert services.email_requeue_unsent(limit=500) == 101
+    assert healthy.pk not in published
+
+
+@pytest.mark.parametrize(
+    ("status", "fields"),
+    [
+        ("sending", {"attempts": 1}),  # no lease
+        ("queued", {"lease_until": NOW}),  # a lease outside SENDING
+        ("failed", {"attempts": 2}),  # no error
+        ("sent", {"attempts": 0, "sent_at": NOW}),  # sent without an attempt
+        ("lost", {}),  # an unknown state
+    ],
+)
+def test_the_database_refuses_an_inconsistent_row(status, fields):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_email(status=status, **fields)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_transaction_or_row_lock_is_open_during_the_smtp_conversation(
+    require_postgres, settings, smtp_sink_factory
+):
+    """While the SMTP sink holds the DATA, another connection can lock the row at once (NOWAIT) and the sending
+    connection is not idle in a transaction."""
+    sink = smtp_sink_factory(delay=2.0)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    email = make_email()
+    result = {}
+    backend_pid = {}
+
+    def send():
+        backend_pid["pid"] = connections["default"].cursor().connection.info.backend_pid
+        result["value"] = services.email_send(email_id=email.pk)
+        connections["default"].close()
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    assert sink.data_started.wait(20)
+    wait_until(lambda: "pid" in backend_pid, timeout=5)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", [backend_pid["pid"]])
+        (sender_state,) = cursor.fetchone()
+        assert sender_state == "idle", f"the sending connection is {sender_state!r} during SMTP"
+        with transaction.atomic():
+            cursor.execute(
+                "SELECT status FROM notifications_email WHERE id = %s FOR UPDATE NOWAIT", [email.pk]
+            )
+            assert cursor.fetchone() == ("sending",)
+    sender.join(30)
+    assert result["value"] == "sent"
+    assert state(email) == (EmailStatus.SENT, 1)
+    assert len(sink.received()) == 1
