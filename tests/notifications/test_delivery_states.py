@@ -231,3 +231,19 @@ def test_no_transaction_or_row_lock_is_open_during_the_smtp_conversation(
     assert result["value"] == "sent"
     assert state(email) == (EmailStatus.SENT, 1)
     assert len(sink.received()) == 1
+
+
+def test_staff_see_a_row_being_sent_as_such_without_a_resend_button(staff_client):
+    from django.urls import reverse
+
+    from tests.factories import submitted_application
+    from tests.html import Page
+
+    application = submitted_application()
+    [email] = Email.objects.filter(topic="application", topic_id=application.pk)
+    services.email_claim(email_id=email.pk)
+    page = Page(staff_client.get(reverse("reviews:application", kwargs={"pk": application.pk})))
+    [row] = page.root.find_all("tr", **{"data-email-status": "sending"})
+    assert "送信中" in row.text and "試行1回" in row.text
+    assert row.find_all("button") == []
+    assert "送信処理中です" in row.text
