@@ -44,6 +44,7 @@ QUEUE = "nss-drill"
 CONTRACTS = 10  # applications share contracts, so approvals race for 識別番号 in one contract
 GRACE_SECONDS = 5  # NSS_EMAIL_SWEEP_GRACE_SECONDS: a row not sent by then is swept again
 RETRY_BASE_SECONDS = 2  # NSS_EMAIL_RETRY_BASE_SECONDS: backoff after a failed SMTP attempt
+LEASE_SECONDS = 10  # NSS_EMAIL_LEASE_SECONDS: a killed worker's SENDING row is taken back after this
 SWEEP_EVERY = 3.0  # seconds between two runs of the sweeper
 REDIS_DOWN_SECONDS = 5.0
 # Before a worker kill the sink holds every conversation at RCPT this long, so the kill lands mid-conversation
@@ -459,10 +460,11 @@ def settle(redis_server: PrivateRedis, deadline: float) -> None:
 
     last = None
     while time.monotonic() < deadline:
-        queued = Email.objects.filter(status=EmailStatus.QUEUED).count()
+        # SENDING rows of a killed worker come back once their lease (LEASE_SECONDS) has run out.
+        queued = Email.objects.filter(status__in=[EmailStatus.QUEUED, EmailStatus.SENDING]).count()
         backlog = queue_length(redis_server)
         if (queued, backlog) != last:
-            say(f"settling: {queued} e-mail rows still queued, {backlog} task message(s) in the broker")
+            say(f"settling: {queued} e-mail rows queued or sending, {backlog} task message(s) in the broker")
             last = (queued, backlog)
         if queued == 0 and backlog == 0:
             return
@@ -650,6 +652,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         "EMAIL_TIMEOUT": "5",
         "NSS_EMAIL_SWEEP_GRACE_SECONDS": str(GRACE_SECONDS),
         "NSS_EMAIL_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
+        "NSS_EMAIL_LEASE_SECONDS": str(LEASE_SECONDS),
     }
     # Celery reads CELERY_BROKER_URL itself too; set everything before Django and Celery are configured.
     os.environ.pop("CELERY_BROKER_WRITE_URL", None)

@@ -306,7 +306,7 @@ def staff_application(env: Env, n: int) -> Call:
             status=[EmailStatus.SENT, EmailStatus.FAILED, EmailStatus.QUEUED][index % 3],
             sent_at=now if index % 3 == 0 else None,
             last_error="550 refused" if index % 3 == 1 else "",
-            attempts=index % 3,
+            attempts=[1, 2, 0][index % 3],
         )
         for index in range(n)
     )
