@@ -78,8 +78,9 @@ def test_with_redis_down_the_customer_completes_and_the_email_goes_out_once_redi
     )
     [message] = smtp_sink.wait_for(1, timeout=45)
     wait_until(lambda: row_status(row.pk) == EmailStatus.SENT, timeout=20, message="row SENT")
-    # Beat keeps sweeping (and may have queued the row more than once meanwhile): still exactly one e-mail.
-    time.sleep(3)
+    # Beat keeps sweeping (and may have queued the row more than once meanwhile): still exactly one e-mail. No
+    # wait proves that: every send follows a claim, a claim needs a QUEUED row, and the row is SENT after its one
+    # claimed attempt, so no later task can send it again.
     assert len(smtp_sink.received()) == 1
     assert message.message_id == row.message_id
     assert message.rcpt_tos == [draft.applicant_email]
@@ -138,15 +139,21 @@ def test_redelivered_or_duplicated_tasks_after_the_send_send_nothing_more(
     """After a kill the broker message (acks_late) comes back once the visibility timeout has passed; by then the
     row was sent through the sweeper. Such late tasks (and sweeps) find it SENT and send nothing."""
     settings.NSS_EMAIL_SWEEP_GRACE_SECONDS = 0
-    celery_worker_proc(smtp_port=smtp_sink.port)
+    worker = celery_worker_proc(smtp_port=smtp_sink.port)
     submitted_application(identifiers=("Q1Z",))
     [row] = Email.objects.all()
     smtp_sink.wait_for(1)
     wait_until(lambda: row_status(row.pk) == EmailStatus.SENT, timeout=20, message="row SENT")
-    for _ in range(3):
-        email_send_task.apply_async((row.pk,))
+    late = [email_send_task.apply_async((row.pk,)).id for _ in range(3)]
     services.email_requeue_unsent()
-    time.sleep(3)
+    # Wait until the worker has run every late task (its log says so), instead of sleeping a while.
+    wait_until(
+        lambda: all(
+            f"[{task_id}] succeeded" in worker.log() and "'skipped'" in worker.log() for task_id in late
+        ),
+        timeout=30,
+        message="the late tasks ran",
+    )
     assert len(smtp_sink.received()) == 1
     row.refresh_from_db()
     assert row.attempts == 1
