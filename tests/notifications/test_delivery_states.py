@@ -121,18 +121,24 @@ def test_a_row_that_kills_its_worker_every_time_still_ends_failed(clock_at_now, 
         services.email_claim(email_id=email.pk)
         clock_at_now.shift(datetime.timedelta(seconds=61))
         services.email_leases_reclaim()
-        assert email.__class__.objects.get(pk=email.pk).status == expected
+        assert Email.objects.get(pk=email.pk).status == expected
     assert state(email) == (EmailStatus.FAILED, 2)
+
+
+def claimed_then_taken_back(clock_at_now, settings) -> tuple[Email, Email]:
+    """A row claimed by a first attempt whose worker went silent past its lease; the sweeper has taken it back."""
+    settings.NSS_EMAIL_LEASE_SECONDS = 60
+    email = make_email()
+    first = services.email_claim(email_id=email.pk)
+    clock_at_now.shift(datetime.timedelta(seconds=61))
+    assert services.email_leases_reclaim() == 1
+    return email, first
 
 
 def test_a_late_failure_after_the_lease_was_taken_back_does_not_overwrite_the_newer_attempt(
     clock_at_now, settings
 ):
-    settings.NSS_EMAIL_LEASE_SECONDS = 60
-    email = make_email()
-    first = services.email_claim(email_id=email.pk)
-    clock_at_now.shift(datetime.timedelta(seconds=61))
-    services.email_leases_reclaim()
+    email, first = claimed_then_taken_back(clock_at_now, settings)
     second = services.email_claim(email_id=email.pk)
     assert second.attempts == 2
     assert services._settle_failed(first, attempt=1, error="OSError: slow") == "lost"
@@ -145,11 +151,7 @@ def test_a_late_success_after_the_lease_was_taken_back_still_settles_sent_and_is
     clock_at_now, settings
 ):
     """The attempt did deliver: if nobody claimed the row since, it is SENT, and no second copy goes out."""
-    settings.NSS_EMAIL_LEASE_SECONDS = 60
-    email = make_email()
-    first = services.email_claim(email_id=email.pk)
-    clock_at_now.shift(datetime.timedelta(seconds=61))
-    services.email_leases_reclaim()
+    email, first = claimed_then_taken_back(clock_at_now, settings)
     assert services._settle_sent(first, attempt=1) == "sent"
     assert state(email) == (EmailStatus.SENT, 1)
     assert services.email_send(email_id=email.pk) == "skipped"
