@@ -83,6 +83,7 @@ def assert_refused(result: subprocess.CompletedProcess, *phrases: str) -> None:
             "NSS_ENCRYPTION_KEYS: key 2 of 2 is not a valid Fernet key",
         ),
         ({"DATABASE_URL": None}, "DATABASE_URL is not set"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL is not set"),
         ({"DATABASE_URL": "sqlite:////tmp/nss-prod.sqlite3"}, "DATABASE_URL is not a PostgreSQL URL"),
         ({"REDIS_URL": None}, "REDIS_URL is not set"),
         ({"CELERY_TASK_ALWAYS_EAGER": "true"}, "CELERY_TASK_ALWAYS_EAGER=true"),
