@@ -13,7 +13,7 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -99,15 +99,21 @@ def email_claim(*, email_id: int) -> Email | None:
     return Email.objects.get(pk=email_id) if claimed else None
 
 
+def _this_claim(email: Email, *, attempt: int) -> Q:
+    """The row as this attempt claimed it: the attempt number alone can repeat (a staff resend starts the count
+    again from 0), the lease deadline of one claim does not."""
+    return Q(pk=email.pk, status=EmailStatus.SENDING, attempts=attempt, lease_until=email.lease_until)
+
+
 def _settle_sent(email: Email, *, attempt: int) -> str:
     """→ SENT, unless a newer attempt has claimed the row since (its lease ran out and the sweeper took it back):
     then that attempt decides, and this one only warns (the duplicate window, docs/decisions.md)."""
     changes = {"status": EmailStatus.SENT, "sent_at": timezone.now(), "last_error": "", "lease_until": None}
     if email.kind in CREDENTIAL_KINDS:
         changes |= {"body_text": CREDENTIAL_BODY_REMOVED, "body_html": ""}
-    settled = (
-        Email.objects.filter(pk=email.pk, attempts=attempt).exclude(status=EmailStatus.SENT).update(**changes)
-    )
+    # This claim still holding the row, or the sweeper having taken it back with nobody claiming it since.
+    taken_back = Q(pk=email.pk, status__in=[EmailStatus.QUEUED, EmailStatus.FAILED], attempts=attempt)
+    settled = Email.objects.filter(_this_claim(email, attempt=attempt) | taken_back).update(**changes)
     if not settled:
         logger.warning("email %s: sent by attempt %s after a newer attempt took over", email.pk, attempt)
         return "sent-late"
@@ -118,7 +124,7 @@ def _settle_sent(email: Email, *, attempt: int) -> str:
 def _settle_failed(email: Email, *, attempt: int, error: str) -> str:
     """SENDING → QUEUED with backoff, or FAILED after NSS_EMAIL_MAX_ATTEMPTS; the error is kept."""
     failed = attempt >= settings.NSS_EMAIL_MAX_ATTEMPTS
-    settled = Email.objects.filter(pk=email.pk, status=EmailStatus.SENDING, attempts=attempt).update(
+    settled = Email.objects.filter(_this_claim(email, attempt=attempt)).update(
         status=EmailStatus.FAILED if failed else EmailStatus.QUEUED,
         lease_until=None,
         last_error=error,

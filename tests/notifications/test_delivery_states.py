@@ -249,3 +249,17 @@ def test_staff_see_a_row_being_sent_as_such_without_a_resend_button(staff_client
     assert "送信中" in row.text and "試行1回" in row.text
     assert row.find_all("button") == []
     assert "送信処理中です" in row.text
+
+
+def test_a_late_settle_from_before_a_staff_resend_does_not_overwrite_the_new_attempt(clock_at_now, settings):
+    """A resend starts the attempt count again, so a stale attempt can carry the same number as the running one:
+    the claim's own lease deadline tells them apart."""
+    email, stale = claimed_then_taken_back(clock_at_now, settings)
+    services.email_resend(email_id=email.pk)
+    clock_at_now.shift(datetime.timedelta(seconds=1))
+    running = services.email_claim(email_id=email.pk)
+    assert (running.attempts, stale.attempts) == (1, 1)
+    assert services._settle_failed(stale, attempt=1, error="OSError: slow") == "lost"
+    assert state(email) == (EmailStatus.SENDING, 1)
+    assert services._settle_sent(running, attempt=1) == "sent"
+    assert state(email) == (EmailStatus.SENT, 1)
