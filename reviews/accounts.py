@@ -6,19 +6,17 @@ import io
 
 import segno
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import enrolment
 from applications.exceptions import ApplicationError
 from applications.models import User
 from applications.roles import role_of
 
-from . import services
+from . import selectors, services
 from .forms import StaffAccountForm, StaffAccountUpdateForm, StaffEnrolmentForm
 from .permissions import staff_required
 from .services import PERM_MANAGE_STAFF
@@ -53,23 +51,15 @@ def account_list(request):
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             return _link_sent(request, sent)
-    accounts = list(
-        User.objects.filter(is_staff=True)
-        .annotate(has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
-        .prefetch_related("groups")
-        .order_by("username")
-    )
+    accounts = list(selectors.staff_accounts().prefetch_related("groups").order_by("username"))
     for account in accounts:
         account.role = role_of(account)
-        account.enrolled = account.has_authenticator and account.has_usable_password()
     return render(request, "reviews/staff_accounts.html", {"accounts": accounts, "form": form})
 
 
 def _enrolment_state(account: User) -> dict:
     """Whether the staff member has enrolled (own password and a confirmed authenticator), and the open link."""
-    enrolled = (
-        account.has_usable_password() and TOTPDevice.objects.filter(user=account, confirmed=True).exists()
-    )
+    enrolled = selectors.staff_accounts().filter(pk=account.pk, enrolled=True).exists()
     pending = enrolment.token_pending(user=account, purpose=services.STAFF_ENROLMENT)
     return {
         "enrolled": enrolled,

@@ -6,13 +6,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from auditlog.models import LogEntry
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import audit
 from applications.identifiers import USER_CODE_RE
-from applications.models import Application, ApplicationItem, ApplicationStatus, Contract, NaccsUserId
+from applications.models import Application, ApplicationItem, ApplicationStatus, Contract, NaccsUserId, User
 from applications.reception_numbers import RECEPTION_NUMBER_RE
 
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
@@ -143,3 +145,17 @@ def audit_trail(*, application: Application) -> list[LogEntry]:
     for entry in entries:
         entry.action_label = audit.action_label(entry)
     return entries
+
+
+# Staff accounts ----------------------------------------------------------------------------------------------
+
+
+def staff_accounts():
+    """Every staff account, with `enrolled`: the one rule of SPEC §10 for "can log in" — its own usable password
+    and a confirmed authenticator (until then the account can do nothing)."""
+    confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return User.objects.filter(is_staff=True).annotate(
+        enrolled=ExpressionWrapper(
+            Exists(confirmed) & ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()
+        )
+    )

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -38,6 +37,8 @@ from notifications.services import (
     email_application_rejected_queue,
     email_queue,
 )
+
+from . import selectors
 
 PERM_REVIEW = "applications.review_application"
 PERM_APPROVE = "applications.approve_application"
@@ -324,12 +325,7 @@ def _require_fresh(actor: User, permission: str) -> None:
 
 def _login_capable_approvers():
     """Active approvers who can log in: a usable password and a confirmed authenticator."""
-    return (
-        User.objects.filter(is_staff=True, is_active=True, groups__name=APPROVER)
-        .exclude(password__startswith=UNUSABLE_PASSWORD_PREFIX)
-        .filter(pk__in=TOTPDevice.objects.filter(confirmed=True).values("user_id"))
-        .distinct()
-    )
+    return selectors.staff_accounts().filter(is_active=True, groups__name=APPROVER, enrolled=True).distinct()
 
 
 def _lock_approver_changes() -> None:
