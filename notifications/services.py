@@ -8,6 +8,7 @@ commits; if the broker cannot be reached then (Redis down), the row simply waits
 
 import datetime
 import logging
+import smtplib
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -88,6 +89,19 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
+def _refused_for_good(exc: BaseException) -> bool:
+    """The receiving server refused this message for good: every recipient refused with a 5xx reply (550 no such
+    mailbox), or the DATA refused with a 5xx (554 content rejected). Trying again cannot help, so the row goes
+    FAILED at once for staff to see. A refused sender or a failed login is our configuration, the same for every
+    message, and a 4xx, a dropped connection or any other error may pass: those are retried with backoff."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [reply[0] for reply in exc.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return 500 <= exc.smtp_code < 600
+    return False
+
+
 def email_claim(*, email_id: int) -> Email | None:
     """QUEUED → SENDING: the attempt is counted and a lease set, committed before any SMTP is spoken. One guarded
     UPDATE, so of two tasks for one row exactly one claims it; None for the other (or a row not QUEUED)."""
@@ -121,9 +135,10 @@ def _settle_sent(email: Email, *, attempt: int) -> str:
     return "sent"
 
 
-def _settle_failed(email: Email, *, attempt: int, error: str) -> str:
-    """SENDING → QUEUED with backoff, or FAILED after NSS_EMAIL_MAX_ATTEMPTS; the error is kept."""
-    failed = attempt >= settings.NSS_EMAIL_MAX_ATTEMPTS
+def _settle_failed(email: Email, *, attempt: int, error: str, for_good: bool = False) -> str:
+    """SENDING → QUEUED with backoff, or FAILED after NSS_EMAIL_MAX_ATTEMPTS (at once when the server refused the
+    message for good); the error is kept."""
+    failed = for_good or attempt >= settings.NSS_EMAIL_MAX_ATTEMPTS
     settled = Email.objects.filter(_this_claim(email, attempt=attempt)).update(
         status=EmailStatus.FAILED if failed else EmailStatus.QUEUED,
         lease_until=None,
@@ -144,7 +159,9 @@ def email_send(*, email_id: int) -> str:
     settle. Any exception — the SMTP server, the network, a message that cannot even be built — is a failed
     attempt with its error kept; a worker that dies mid-send leaves the row SENDING with its attempt counted, and
     the sweeper takes it back when the lease runs out. Returns "sent", "retry", "failed", "skipped" (not claimed),
-    "lost" or "sent-late" (settled after the lease had been taken back)."""
+    "lost" or "sent-late" (settled after the lease had been taken back). Django's SMTP backend closes the
+    connection after the 250 without failing the send (a server that drops the line at QUIT is not an error), so
+    the only duplicate window is the one between the server's 250 and the settle's commit (docs/decisions.md)."""
     email = email_claim(email_id=email_id)
     if email is None:
         return "skipped"
@@ -152,7 +169,7 @@ def email_send(*, email_id: int) -> str:
     try:
         _message(email).send()
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row; none may leave it stuck
-        return _settle_failed(email, attempt=attempt, error=_error_text(exc))
+        return _settle_failed(email, attempt=attempt, error=_error_text(exc), for_good=_refused_for_good(exc))
     return _settle_sent(email, attempt=attempt)
 
 
@@ -197,12 +214,13 @@ def email_requeue_unsent(*, limit: int = 500) -> int:
 
 
 @transaction.atomic
-def email_resend(*, email_id: int) -> Email:
+def email_resend(*, email_id: int) -> Email | None:
     """Staff action: a failed (or still queued) e-mail is queued again from scratch; a sent one is sent again as a
-    new row (a deliberate second copy, linked to the first)."""
+    new row (a deliberate second copy, linked to the first). None, and nothing changes, while an attempt is under
+    way (SENDING): it settles by itself, or the sweeper takes it back when its lease runs out."""
     email = Email.objects.select_for_update(no_key=True).get(pk=email_id)
     if email.status == EmailStatus.SENDING:
-        return email  # an attempt is under way; the sweeper takes it back if it never ends
+        return None
     if email.kind in CREDENTIAL_KINDS and email.status == EmailStatus.SENT:
         raise ValueError("a sent credential e-mail is never resent: issue a new link instead")
     if email.status == EmailStatus.SENT:

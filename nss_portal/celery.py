@@ -25,14 +25,26 @@ app.autodiscover_tasks()
 
 # Logging ----------------------------------------------------------------------------------------------------------
 # The worker and beat log through the project's LOGGING (JSON lines in production) instead of Celery's own setup:
-# connecting `setup_logging` tells Celery not to configure logging at all.
+# connecting `setup_logging` tells Celery not to configure logging at all. The worker configures it already at
+# `celeryd_init`, before its first checks, and Python warnings (Celery's SecurityWarning, deprecations) become log
+# records of the `py.warnings` logger, so they are JSON lines too instead of raw text on stderr.
+
+
+def _configure_logging() -> None:
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    logging.captureWarnings(True)
+
+
+@signals.celeryd_init.connect
+def _project_logging_early(**kwargs):
+    _configure_logging()
 
 
 @signals.setup_logging.connect
 def _project_logging(**kwargs):
-    from django.conf import settings
-
-    logging.config.dictConfig(settings.LOGGING)
+    _configure_logging()
 
 
 REQUEST_ID_HEADER = "nss_request_id"

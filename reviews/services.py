@@ -32,10 +32,12 @@ from applications.models import (
 )
 from applications.roles import STAFF_ROLES, role_of
 from applications.rules import format_date_ja
+from notifications.models import Email
 from notifications.services import (
     email_application_approved_queue,
     email_application_rejected_queue,
     email_queue,
+    email_resend,
 )
 
 from . import selectors
@@ -251,6 +253,20 @@ def progress_notice_post(*, application: Application, actor: User, text: str) ->
     )
     audit.record(locked, actor=actor, action="progress_notice_post", text=text)
     return notice
+
+
+@transaction.atomic
+def application_email_resend(*, application: Application, email_id: int, actor: User) -> Email | None:
+    """再送 of one of this application's e-mails, and its audit entry, in one transaction. None, with nothing
+    changed and nothing audited, while the e-mail is being sent (it settles by itself)."""
+    _require(actor, PERM_REVIEW)
+    email = Email.objects.get(pk=email_id, topic="application", topic_id=application.pk)
+    queued = email_resend(email_id=email.pk)
+    if queued is not None:
+        audit.record(
+            application, actor=actor, action="email_resend", email=email.kind, to=email.to, queued=queued.pk
+        )
+    return queued
 
 
 def _email_context(application: Application, **extra) -> dict:

@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 
-from applications import audit, clock
+from applications import clock
 from applications.exceptions import ApplicationError
 from notifications import services as notification_services
 from notifications.models import Email
@@ -189,14 +189,9 @@ def email_resend(request, pk, email_id):
     """再送: a failed or stuck e-mail is queued again; a sent one is sent again as a new copy. Audited."""
     application = selectors.application_for_staff(application_id=pk)
     email = get_object_or_404(Email, pk=email_id, topic="application", topic_id=application.pk)
-    queued = notification_services.email_resend(email_id=email.pk)
-    audit.record(
-        application,
-        actor=request.user,
-        action="email_resend",
-        email=email.kind,
-        to=email.to,
-        queued=queued.pk,
-    )
-    messages.success(request, _("メールを再送キューに入れました（%(to)s）。") % {"to": email.to})
+    queued = services.application_email_resend(application=application, email_id=email.pk, actor=request.user)
+    if queued is None:
+        messages.warning(request, _("このメールは送信処理中のため、再送しませんでした。"))
+    else:
+        messages.success(request, _("メールを再送キューに入れました（%(to)s）。") % {"to": email.to})
     return redirect("reviews:application", pk=pk)

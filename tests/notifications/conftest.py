@@ -45,15 +45,41 @@ class SmtpSink:
 
     delay: float = 0.0
     port: int = 0
+    # Replies to give, in turn, to RCPT TO of an address before it is accepted ("550 …" forever, "451 …" once).
+    rcpt_replies: dict[str, list[str]] = field(default_factory=dict)
+    # The reply to the DATA instead of 250 (e.g. "554 5.7.1 rejected"), nothing recorded.
+    data_reply: str = ""
+    # After the 250, cut the connection at the client's QUIT instead of answering it.
+    drop_at_quit: bool = False
+    rcpt_seen: list[str] = field(default_factory=list)
     messages: list[ReceivedMail] = field(default_factory=list)
     data_started: threading.Event = field(default_factory=threading.Event)
     data_seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        with self._lock:
+            self.rcpt_seen.append(address)
+            replies = self.rcpt_replies.get(address) or []
+            reply = replies[0] if replies else ""
+            if reply and not reply.startswith("5"):
+                replies.pop(0)  # a temporary refusal is given once; a permanent one every time
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.drop_at_quit:
+            server.transport.abort()
+        return "221 Bye"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         with self._lock:
             self.data_seen += 1
         self.data_started.set()
+        if self.data_reply:
+            return self.data_reply
         if self.delay:
             # Cancelled by aiosmtpd when the client goes away meanwhile: nothing is recorded then.
             await asyncio.sleep(self.delay)

@@ -263,3 +263,99 @@ def test_a_late_settle_from_before_a_staff_resend_does_not_overwrite_the_new_att
     assert state(email) == (EmailStatus.SENDING, 1)
     assert services._settle_sent(running, attempt=1) == "sent"
     assert state(email) == (EmailStatus.SENT, 1)
+
+
+# --- what the receiving server answers (the real SMTP sink) --------------------------------------------------
+
+
+@pytest.fixture
+def over_smtp(settings, smtp_sink_factory):
+    def start(**sink_options):
+        sink = smtp_sink_factory()
+        for name, value in sink_options.items():
+            setattr(sink, name, value)
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        return sink
+
+    return start
+
+
+def test_a_mailbox_refused_for_good_fails_at_once_with_the_servers_words(clock_at_now, settings, over_smtp):
+    settings.NSS_EMAIL_MAX_ATTEMPTS = 8
+    sink = over_smtp(rcpt_replies={"gone@example.com": ["550 5.1.1 <gone@example.com>: no such mailbox"]})
+    email = make_email(to="gone@example.com")
+    assert services.email_send(email_id=email.pk) == "failed"
+    email.refresh_from_db()
+    assert (email.status, email.attempts, email.lease_until) == (EmailStatus.FAILED, 1, None)
+    assert "SMTPRecipientsRefused" in email.last_error and "550" in email.last_error
+    assert "no such mailbox" in email.last_error
+    assert sink.received() == []
+    # The sweeper does not try it again: only a staff 再送 would.
+    clock_at_now.shift(datetime.timedelta(days=1))
+    services.email_requeue_unsent()
+    assert state(email) == (EmailStatus.FAILED, 1)
+
+
+def test_a_temporary_refusal_is_retried_with_backoff_and_then_delivered(clock_at_now, settings, over_smtp):
+    settings.NSS_EMAIL_RETRY_BASE_SECONDS = 30
+    sink = over_smtp(rcpt_replies={"busy@example.com": ["451 4.3.0 try again later"]})
+    email = make_email(to="busy@example.com")
+    assert services.email_send(email_id=email.pk) == "retry"
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (EmailStatus.QUEUED, 1)
+    assert "451" in email.last_error
+    assert email.next_attempt_at == timezone.now() + datetime.timedelta(seconds=30)
+    clock_at_now.shift(datetime.timedelta(seconds=31))
+    assert services.email_send(email_id=email.pk) == "sent"
+    assert state(email) == (EmailStatus.SENT, 2)
+    assert [m.rcpt_tos for m in sink.received()] == [["busy@example.com"]]
+    assert sink.rcpt_seen == ["busy@example.com", "busy@example.com"]
+
+
+def test_a_message_refused_for_good_at_data_fails_at_once(clock_at_now, over_smtp):
+    over_smtp(data_reply="554 5.7.1 message content rejected")
+    email = make_email()
+    assert services.email_send(email_id=email.pk) == "failed"
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED and "554" in email.last_error
+
+
+def test_a_temporary_refusal_at_data_is_retried(clock_at_now, over_smtp):
+    over_smtp(data_reply="452 4.3.1 insufficient system storage")
+    email = make_email()
+    assert services.email_send(email_id=email.pk) == "retry"
+    assert state(email) == (EmailStatus.QUEUED, 1)
+
+
+def test_a_server_that_hangs_up_at_quit_after_its_250_has_the_message_and_it_is_not_sent_again(
+    clock_at_now, over_smtp
+):
+    """The 250 is what counts: a connection cut afterwards is no failed attempt (no second duplicate window)."""
+    sink = over_smtp(drop_at_quit=True)
+    email = make_email()
+    assert services.email_send(email_id=email.pk) == "sent"
+    assert state(email) == (EmailStatus.SENT, 1)
+    clock_at_now.shift(datetime.timedelta(hours=1))
+    services.email_requeue_unsent()
+    assert services.email_send(email_id=email.pk) == "skipped"
+    assert len(sink.received()) == 1
+
+
+def test_resending_a_row_being_sent_changes_nothing_and_is_not_audited(staff_client):
+    from django.urls import reverse
+
+    from auditlog.models import LogEntry
+
+    from tests.factories import submitted_application
+
+    application = submitted_application()
+    [email] = Email.objects.filter(topic="application", topic_id=application.pk)
+    services.email_claim(email_id=email.pk)
+    before = state(email)
+    url = reverse("reviews:email-resend", kwargs={"pk": application.pk, "email_id": email.pk})
+    response = staff_client.post(url, follow=True)
+    assert "このメールは送信処理中のため、再送しませんでした。" in response.content.decode()
+    assert "再送キューに入れました" not in response.content.decode()
+    assert state(email) == before
+    assert not LogEntry.objects.filter(additional_data__action="email_resend").exists()

@@ -119,6 +119,8 @@ def test_a_real_worker_writes_json_lines_with_the_task_id_and_the_request_id_of_
     assert any(entry["logger"].startswith("celery") for entry in logged)
     received = [entry for entry in logged if "Task notifications.tasks.email_send_task" in entry["message"]]
     assert received, "Celery's task lines go through the project's handler"
+    # No warning on raw stderr: Celery's own (SecurityWarning when run as root, as on CI) is a JSON line too.
+    assert "Warning:" not in "\n".join(text for text in worker.log().splitlines() if not text.startswith("{"))
 
 
 RECEIPT_CONTEXT = {
@@ -173,3 +175,24 @@ def test_beat_writes_json_lines_through_the_project_config(tmp_path, settings):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(15)
     assert (line["logger"], line["request_id"], line["task_id"]) == ("celery.beat", "-", "-")
+
+
+def test_python_warnings_in_the_worker_become_log_lines_of_the_project_config():
+    """Celery warns (SecurityWarning as root, deprecations) before and after its logging setup: both go through
+    the project's handler once the worker has started to initialise."""
+    import warnings
+
+    from nss_portal.celery import _project_logging_early
+
+    handler = Captured()
+    try:
+        _project_logging_early()
+        logging.getLogger("py.warnings").addHandler(handler)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.warn("a worker warning", UserWarning, stacklevel=1)
+    finally:
+        logging.getLogger("py.warnings").removeHandler(handler)
+        logging.captureWarnings(False)
+    [line] = [line for line in handler.lines if "a worker warning" in line["message"]]
+    assert (line["logger"], line["level"]) == ("py.warnings", "WARNING")
