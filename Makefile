@@ -73,7 +73,8 @@ wrk:
 bench: install-dev wrk
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/run.py $(if $(QUICK),--quick,)
 
-# Fault drill: submissions and approvals while Redis restarts and workers are killed; prints the drill line.
+# Fault drill: submissions and approvals while Redis restarts, workers are killed and the SMTP server is down,
+# slow or refusing; prints the drill line.
 drill: install-dev
 	$(PY) bench/drill.py
 

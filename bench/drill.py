@@ -1,9 +1,14 @@
 """Fault drill of the e-mail outbox (SPEC §5), loopback only and bounded in time.
 
 N applications are filed and approved from a few threads while a private redis-server is stopped and restarted
-twice and the Celery worker is killed with SIGKILL twice. Afterwards every expected e-mail (receipt + confirmation
-per application) must have reached the SMTP sink exactly once, and every application must be approved with exactly
-one 利用者ID per asked ID and no 識別番号 twice in a contract.
+twice, the Celery worker is killed with SIGKILL twice, the SMTP sink is down for a while and slow for a while.
+The sink refuses some addresses for good (550) and some once for now (451), and a few poison rows (a message the
+worker cannot build: a line break in its address) are mixed in. Afterwards every deliverable e-mail (receipt +
+confirmation per application) must have reached the sink exactly once, every undeliverable one (refused for good,
+or poison) must have ended FAILED, no row may be left SENDING, and every application must be approved with exactly
+one 利用者ID per asked ID and no 識別番号 twice in a contract. A sampler reads `pg_stat_activity` for the worker's
+connections (application_name nss-drill-worker) every few milliseconds: the longest transaction it saw open is T,
+which stays far below the SMTP delays because no transaction is open while the worker speaks SMTP.
 
     .venv/bin/python bench/drill.py [--applications 500] [--threads 4] [--timeout 600] [--keep-db]
 
@@ -11,8 +16,10 @@ Everything runs here: a scratch PostgreSQL database (DATABASE_URL, default postg
 nss_drill; dropped and re-created, so its name must start with nss_drill), a redis-server on a free loopback port
 (never 6379), an aiosmtpd sink in this process, a Celery worker subprocess (prefork, its own process group), and
 the sweeper (`email_requeue_unsent`, beat's job) run from this process every few seconds. The last line reads
-`drill: E e-mails expected, D delivered once, L lost, X duplicated, A applications, M missing`; the exit code is 0
-only when nothing was lost, duplicated or missing and all N applications were approved.
+`drill: E e-mails expected, D delivered once, L lost, X duplicated, P poison failed of Q, S stuck sending, T ms
+longest transaction while sending, A applications, M missing`, where Q counts the undeliverable e-mails (poison
+rows and refused addresses); the exit code is 0 only when D = E − Q, nothing was lost, duplicated or missing,
+P = Q, nothing is stuck, T is below the SMTP timeout and all N applications were approved.
 """
 
 import argparse
@@ -43,7 +50,12 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nss_drill"
 QUEUE = "nss-drill"
 CONTRACTS = 10  # applications share contracts, so approvals race for 識別番号 in one contract
 GRACE_SECONDS = 5  # NSS_EMAIL_SWEEP_GRACE_SECONDS: a row not sent by then is swept again
-RETRY_BASE_SECONDS = 2  # NSS_EMAIL_RETRY_BASE_SECONDS: backoff after a failed SMTP attempt
+RETRY_BASE_SECONDS = 1  # NSS_EMAIL_RETRY_BASE_SECONDS: backoff after a failed SMTP attempt …
+RETRY_MAX_SECONDS = (
+    4  # NSS_EMAIL_RETRY_MAX_SECONDS: … capped, so a poison row reaches FAILED within the drill
+)
+MAX_ATTEMPTS = 8  # NSS_EMAIL_MAX_ATTEMPTS, as in production
+EMAIL_TIMEOUT = 5  # EMAIL_TIMEOUT: the SMTP socket timeout of the worker
 LEASE_SECONDS = 10  # NSS_EMAIL_LEASE_SECONDS: a killed worker's SENDING row is taken back after this
 SWEEP_EVERY = 3.0  # seconds between two runs of the sweeper
 REDIS_DOWN_SECONDS = 5.0
@@ -53,8 +65,24 @@ REDIS_DOWN_SECONDS = 5.0
 KILL_QUIET_SECONDS = 1.0
 WORKER_CONCURRENCY = 2
 SETTLE_SECONDS = 120
+SMTP_DOWN_SECONDS = 6.0
+SMTP_SLOW_SECONDS = 8.0
+SMTP_SLOW_DELAY = 1.5  # each DATA answered this much later while slow: well below EMAIL_TIMEOUT
 # Faults, in order, each fired once this fraction of the applications has been approved.
-FAULTS = [(0.15, "redis"), (0.35, "worker"), (0.55, "redis"), (0.75, "worker")]
+FAULTS = [
+    (0.10, "smtp-down"),
+    (0.20, "redis"),
+    (0.30, "worker"),
+    (0.45, "smtp-slow"),
+    (0.60, "redis"),
+    (0.75, "worker"),
+    (0.85, "smtp-down"),
+]
+# Every 50 applications: one customer whose mailbox the sink refuses for good (550), one more poison row; every
+# 10: a customer whose first RCPT the sink refuses for now (451, greylisting).
+REFUSED_EVERY, REFUSED_AT, POISON_AT = 50, 7, 20
+LATER_EVERY, LATER_AT = 10, 3
+WORKER_APPLICATION_NAME = "nss-drill-worker"  # PGAPPNAME of the worker: how the sampler finds its connections
 
 STARTED = time.monotonic()
 
@@ -143,11 +171,28 @@ class SmtpSink:
     # While set, every conversation waits at RCPT (aiosmtpd cancels the wait when the client goes away).
     hold: threading.Event = field(default_factory=threading.Event)
     held: int = 0
+    # While above 0, every DATA is answered this many seconds late (a slow server).
+    slow: float = 0.0
+    refused: int = 0  # RCPTs answered 550 (for good)
+    deferred: int = 0  # RCPTs answered 451 (for now)
+    _greylisted: set = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
         import asyncio
 
+        if "-refused@" in address:
+            with self._lock:
+                self.refused += 1
+            return "550 5.1.1 mailbox unavailable"
+        if "-later@" in address:
+            with self._lock:
+                first = address not in self._greylisted
+                self._greylisted.add(address)
+                if first:
+                    self.deferred += 1
+            if first:
+                return "451 4.7.1 greylisted, try again later"
         if self.hold.is_set():
             with self._lock:
                 self.held += 1
@@ -161,9 +206,15 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        import asyncio
+
         data_at = time.monotonic() - STARTED
         with self._lock:
             self.data_seen += 1
+        if self.slow > 0:
+            await asyncio.sleep(
+                self.slow
+            )  # cancelled, and nothing recorded, if the client goes away meanwhile
         if server.transport is None or server.transport.is_closing():
             with self._lock:
                 self.refused_gone += 1
@@ -192,6 +243,73 @@ class SmtpSink:
     def received(self) -> list[Delivery]:
         with self._lock:
             return list(self.deliveries)
+
+
+class SinkServer:
+    """The sink's SMTP server on a fixed loopback port, which can go down (connections refused) and come back."""
+
+    def __init__(self, sink: SmtpSink, port: int):
+        self.sink = sink
+        self.port = port
+        self.controller = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+# --- pg_stat_activity sampler --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TransactionSampler:
+    """Every few milliseconds, the open transactions of the worker's connections (found by application_name):
+    the longest one seen is how long the worker kept a transaction open, SMTP conversations included."""
+
+    config: dict
+    samples: int = 0
+    connections_seen: set = field(default_factory=set)
+    transactions_seen: int = 0
+    longest_ms: float = 0.0
+    longest_query: str = ""
+
+    def run(self, stop: threading.Event) -> None:
+        import psycopg
+
+        conn = psycopg.connect(
+            host=self.config["HOST"] or "127.0.0.1",
+            port=self.config["PORT"] or 5432,
+            user=self.config["USER"] or "postgres",
+            password=self.config["PASSWORD"] or None,
+            dbname=self.config["NAME"],
+            autocommit=True,
+        )
+        seen: set = set()
+        try:
+            while not stop.wait(0.005):
+                rows = conn.execute(
+                    "SELECT pid, xact_start, extract(epoch FROM clock_timestamp() - xact_start) * 1000, "
+                    "left(query, 120) FROM pg_stat_activity WHERE application_name = %s",
+                    [WORKER_APPLICATION_NAME],
+                ).fetchall()
+                self.samples += 1
+                for pid, xact_start, age_ms, query in rows:
+                    self.connections_seen.add(pid)
+                    if xact_start is None:
+                        continue
+                    seen.add((pid, xact_start))
+                    if age_ms > self.longest_ms:
+                        self.longest_ms, self.longest_query = float(age_ms), query
+                self.transactions_seen = len(seen)
+        finally:
+            conn.close()
 
 
 # --- Celery worker -----------------------------------------------------------------------------------------------
@@ -282,6 +400,22 @@ class Plan:
     error: str = ""
     submit_seconds: float = 0.0
 
+    @property
+    def refused(self) -> bool:
+        return self.index % REFUSED_EVERY == REFUSED_AT
+
+    @property
+    def poison(self) -> bool:
+        return self.index % REFUSED_EVERY == POISON_AT
+
+    @property
+    def address(self) -> str:
+        if self.refused:
+            return f"drill{self.index}-refused@example.com"  # the sink answers 550
+        if self.index % LATER_EVERY == LATER_AT:
+            return f"drill{self.index}-later@example.com"  # the sink answers 451 once
+        return f"drill{self.index}@example.com"
+
 
 def seed(n: int, threads: int) -> tuple[list[Plan], list]:
     """Contracts with every processing method, one customer per application, one staff reviewer per thread."""
@@ -337,7 +471,7 @@ def file_and_approve(plan: Plan, reviewer, methods) -> None:
             applicant_name="山田 太郎",
             applicant_department="通関部",
             applicant_phone="03-1234-5678",
-            applicant_email=f"drill{plan.index}@example.com",
+            applicant_email=plan.address,
             desired_start_date=rules.earliest_start_date(clock.today()),
         )
         for k in range(plan.items):
@@ -353,6 +487,32 @@ def file_and_approve(plan: Plan, reviewer, methods) -> None:
     plan.submit_seconds = time.monotonic() - started
     taken = application_take(application=submitted, actor=reviewer)
     application_approve(application=taken, actor=reviewer)
+    if plan.poison:
+        poison_row(plan)
+
+
+def poison_row(plan: Plan) -> None:
+    """A row the worker cannot build a message of (a line break in the address): left for the sweeper to publish,
+    as a row whose task message was lost would be."""
+    from email.utils import make_msgid
+
+    from django.utils import timezone
+
+    from notifications.models import Email
+
+    Email.objects.create(
+        kind="application_received",
+        topic=POISON_TOPIC,
+        topic_id=plan.index,
+        to=f"drill{plan.index}\n@example.com",
+        subject="【NSS】poison",
+        body_text="poison",
+        message_id=make_msgid(domain="drill.example"),
+        next_attempt_at=timezone.now(),
+    )
+
+
+POISON_TOPIC = "drill-poison"
 
 
 def run_workload(plans: list[Plan], staff: list, deadline: float, progress: dict) -> None:
@@ -398,8 +558,15 @@ def run_workload(plans: list[Plan], staff: list, deadline: float, progress: dict
         thread.join(5)
 
 
-def run_faults(
-    redis_server: PrivateRedis, workers: Workers, sink: SmtpSink, n: int, progress, log: list, stop
+def run_faults(  # noqa: C901, PLR0913 - one fault after the other
+    redis_server: PrivateRedis,
+    workers: Workers,
+    sink: SmtpSink,
+    sink_server: SinkServer,
+    n: int,
+    progress,
+    log: list,
+    stop,
 ):
     for fraction, kind in FAULTS:
         while progress["done"] < fraction * n and not stop.is_set():
@@ -415,6 +582,29 @@ def run_faults(
             redis_server.start()
             say(f"FAULT redis-server restarted on port {redis_server.port}")
             log.append(("redis down", down_at, time.monotonic() - STARTED))
+        elif kind == "smtp-down":
+            # Hold new conversations at RCPT and let those past it finish, then stop the server: the held ones are
+            # cut before their DATA, and for a while every connection is refused.
+            sink.hold.set()
+            try:
+                time.sleep(KILL_QUIET_SECONDS)
+                down_at = time.monotonic() - STARTED
+                sink_server.stop()
+            finally:
+                sink.hold.clear()
+            say(f"FAULT SMTP sink down (connections refused) at {at_progress}/{n} applications")
+            time.sleep(SMTP_DOWN_SECONDS)
+            sink_server.start()
+            say("FAULT SMTP sink back")
+            log.append(("smtp down", down_at, time.monotonic() - STARTED))
+        elif kind == "smtp-slow":
+            slow_at = time.monotonic() - STARTED
+            sink.slow = SMTP_SLOW_DELAY
+            say(f"FAULT SMTP sink slow ({SMTP_SLOW_DELAY} s per DATA) at {at_progress}/{n} applications")
+            time.sleep(SMTP_SLOW_SECONDS)
+            sink.slow = 0.0
+            say("FAULT SMTP sink fast again")
+            log.append(("smtp slow", slow_at, time.monotonic() - STARTED))
         else:
             # Hold every SMTP conversation at RCPT; once one is held (bounded wait) and the others had time to
             # finish and commit, kill the worker in the middle of that conversation.
@@ -530,12 +720,17 @@ def evaluate(plans: list[Plan], sink: SmtpSink, fault_log: list) -> tuple[dict, 
             notes.append(problem)
 
     # E-mails: one receipt per submitted application and one confirmation per approved one, each a row with a
-    # fixed Message-ID that must have reached the sink exactly once.
+    # fixed Message-ID that must have reached the sink exactly once, unless its address is refused for good; and
+    # the poison rows. The undeliverable ones (Q) must all have ended FAILED, never delivered.
     rows = list(Email.objects.filter(topic="application", topic_id__in=ids).values())
-    stray_rows = Email.objects.exclude(topic="application", topic_id__in=ids).count()
+    poison_rows = list(Email.objects.filter(topic=POISON_TOPIC).values())
+    stray_rows = (
+        Email.objects.exclude(topic="application", topic_id__in=ids).exclude(topic=POISON_TOPIC).count()
+    )
     by_key = collections.defaultdict(list)
     for row in rows:
         by_key[(row["topic_id"], row["kind"])].append(row)
+    refused_ids = {plan.application_id for plan in plans if plan.refused}
     expected_keys = []
     for app in applications.values():
         if app.reception_number:
@@ -547,11 +742,23 @@ def evaluate(plans: list[Plan], sink: SmtpSink, fault_log: list) -> tuple[dict, 
     by_message_id = collections.defaultdict(list)
     for delivery in deliveries:
         by_message_id[delivery.message_id].append(delivery)
-    known_ids = {row["message_id"] for row in rows}
+    known_ids = {row["message_id"] for row in rows} | {row["message_id"] for row in poison_rows}
     once = lost = duplicated = 0
+    undeliverable = undeliverable_failed = 0
     duplicate_rows = []
+
+    def ended_failed(row) -> bool:
+        return row["status"] == EmailStatus.FAILED and delivered.get(row["message_id"], 0) == 0
+
     for key in expected_keys:
         key_rows = by_key.get(key, [])
+        if key[0] in refused_ids:
+            undeliverable += 1
+            if len(key_rows) == 1 and ended_failed(key_rows[0]):
+                undeliverable_failed += 1
+            else:
+                notes.append(f"{key[1]} of application {key[0]} to a refused address: {key_rows!r:.200}")
+            continue
         if not key_rows:
             lost += 1
             notes.append(f"no {key[1]} e-mail row for application {key[0]}")
@@ -574,15 +781,31 @@ def evaluate(plans: list[Plan], sink: SmtpSink, fault_log: list) -> tuple[dict, 
             duplicate_rows.append(first)
         for extra in key_rows[1:]:
             duplicated += delivered.get(extra["message_id"], 0)
+    expected_poison = sum(1 for plan in plans if plan.poison and plan.application_id)
+    for row in poison_rows:
+        if ended_failed(row) and row["attempts"] == MAX_ATTEMPTS:
+            undeliverable_failed += 1
+        else:
+            notes.append(f"poison row {row['id']}: {row['status']}, {row['attempts']} attempts")
+    if len(poison_rows) != expected_poison:
+        notes.append(f"{len(poison_rows)} poison rows for {expected_poison} planned")
+    undeliverable += max(len(poison_rows), expected_poison)
     strays = sum(count for message_id, count in delivered.items() if message_id not in known_ids)
     if strays:
         duplicated += strays
         notes.append(f"{strays} deliveries with a Message-ID of no drill row")
     if stray_rows:
         notes.append(f"{stray_rows} e-mail rows not about a drill application")
-    not_sent = sum(1 for row in rows if row["status"] != EmailStatus.SENT)
+    deliverable_rows = [row for row in rows if row["topic_id"] not in refused_ids]
+    not_sent = sum(1 for row in deliverable_rows if row["status"] != EmailStatus.SENT)
     if not_sent:
-        notes.append(f"{not_sent} e-mail rows not SENT at the end")
+        notes.append(f"{not_sent} deliverable e-mail rows not SENT at the end")
+    stuck = Email.objects.filter(status=EmailStatus.SENDING).count()
+    attempts = collections.Counter(row["attempts"] for row in deliverable_rows)
+    notes.append(
+        "attempts of the delivered rows: "
+        + ", ".join(f"{count}× {number}" for number, count in sorted(attempts.items()))
+    )
 
     # Where did each duplicate come from? A kill within a second after the first delivery is the documented
     # window between the SMTP server's 250 and the worker's commit; anything else is unexplained.
@@ -605,10 +828,13 @@ def evaluate(plans: list[Plan], sink: SmtpSink, fault_log: list) -> tuple[dict, 
             f"{row['attempts']}): delivered at {', '.join(f'{t:.3f}s' for t in times)}; {cause}"
         )
     counts = {
-        "E": len(expected_keys),
+        "E": len(expected_keys) + max(len(poison_rows), expected_poison),
         "D": once,
         "L": lost,
         "X": duplicated,
+        "P": undeliverable_failed,
+        "Q": undeliverable,
+        "S": stuck,
         "A": approved,
         "M": missing,
         "rows": len(rows),
@@ -649,9 +875,11 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
-        "EMAIL_TIMEOUT": "5",
+        "EMAIL_TIMEOUT": str(EMAIL_TIMEOUT),
         "NSS_EMAIL_SWEEP_GRACE_SECONDS": str(GRACE_SECONDS),
         "NSS_EMAIL_RETRY_BASE_SECONDS": str(RETRY_BASE_SECONDS),
+        "NSS_EMAIL_RETRY_MAX_SECONDS": str(RETRY_MAX_SECONDS),
+        "NSS_EMAIL_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
         "NSS_EMAIL_LEASE_SECONDS": str(LEASE_SECONDS),
     }
     # Celery reads CELERY_BROKER_URL itself too; set everything before Django and Celery are configured.
@@ -660,8 +888,9 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
     say(f"drill: {n} applications, {args.threads} threads, database {config['NAME']}, logs in {log_dir}")
 
     redis_server = PrivateRedis(log_dir, port=redis_port)
-    workers = Workers(log_dir=log_dir, env={**os.environ, **common_env, "PYTHONUNBUFFERED": "1"})
-    controller = None
+    worker_env = {**os.environ, **common_env, "PYTHONUNBUFFERED": "1", "PGAPPNAME": WORKER_APPLICATION_NAME}
+    workers = Workers(log_dir=log_dir, env=worker_env)
+    sink_server = None
     stop = threading.Event()
     database_created = False
     ok = False
@@ -683,12 +912,13 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         say("database migrated")
         redis_server.start()
         say(f"redis-server on 127.0.0.1:{redis_port}")
-        from aiosmtpd.controller import Controller
-
         sink = SmtpSink()
-        controller = Controller(sink, hostname="127.0.0.1", port=smtp_port, ready_timeout=10)
-        controller.start()
+        sink_server = SinkServer(sink, smtp_port)
+        sink_server.start()
         say(f"SMTP sink on 127.0.0.1:{smtp_port}")
+        sampler = TransactionSampler(config)
+        sampling = threading.Thread(target=sampler.run, args=(stop,), daemon=True)
+        sampling.start()
         workers.start()
         say("worker 1 ready")
         plans, staff = seed(n, args.threads)
@@ -701,7 +931,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         sweeper.start()
         faults = threading.Thread(
             target=run_faults,
-            args=(redis_server, workers, sink, n, progress, fault_log, stop),
+            args=(redis_server, workers, sink, sink_server, n, progress, fault_log, stop),
             daemon=True,
         )
         faults.start()
@@ -718,6 +948,7 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         time.sleep(2)  # a last late delivery, if any, still shows
         stop.set()
         sweeper.join(10)
+        sampling.join(10)
 
         counts, notes = evaluate(plans, sink, fault_log)
         errors = [plan for plan in plans if plan.error]
@@ -745,17 +976,32 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         )
         print(
             f"sink: {counts['deliveries']} deliveries, {sink.data_seen} DATA conversations, "
-            f"{sink.refused_gone} cut by a dead client; {counts['rows']} e-mail rows"
+            f"{sink.refused_gone} cut by a dead client, {sink.refused} RCPTs refused for good (550), "
+            f"{sink.deferred} for now (451); {counts['rows']} e-mail rows"
+        )
+        print(
+            f"pg_stat_activity: {sampler.samples} samples, {len(sampler.connections_seen)} worker connections, "
+            f"{sampler.transactions_seen} worker transactions seen open, the longest {sampler.longest_ms:.1f} ms "
+            f"({sampler.longest_query!r})"
         )
         for note in notes[:40]:
             print(f"  {note}")
         if len(notes) > 40:
             print(f"  … {len(notes) - 40} more")
         print(f"runtime: {time.monotonic() - STARTED:.1f} s")
-        ok = counts["L"] == counts["X"] == counts["M"] == 0 and counts["A"] == n
+        longest = round(sampler.longest_ms)
+        ok = (
+            counts["L"] == counts["X"] == counts["M"] == counts["S"] == 0
+            and counts["A"] == n
+            and counts["D"] == counts["E"] - counts["Q"]
+            and counts["P"] == counts["Q"]
+            and sampler.connections_seen
+            and longest < EMAIL_TIMEOUT * 1000
+        )
         print(
             f"drill: {counts['E']} e-mails expected, {counts['D']} delivered once, {counts['L']} lost, "
-            f"{counts['X']} duplicated, {counts['A']} applications, {counts['M']} missing"
+            f"{counts['X']} duplicated, {counts['P']} poison failed of {counts['Q']}, {counts['S']} stuck sending, "
+            f"{longest} ms longest transaction while sending, {counts['A']} applications, {counts['M']} missing"
         )
         return 0 if ok else 1
     finally:
@@ -763,9 +1009,9 @@ def main() -> int:  # noqa: C901, PLR0915 - one linear script
         workers.stop_all()
         with contextlib.suppress(Exception):
             redis_server.stop()
-        if controller is not None:
+        if sink_server is not None:
             with contextlib.suppress(Exception):
-                controller.stop()
+                sink_server.stop()
         with contextlib.suppress(Exception):
             from django.db import connections
 

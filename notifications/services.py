@@ -68,8 +68,9 @@ def email_queue(*, kind: str, to: str, context: dict, topic: str = "", topic_id:
 
 
 def _retry_delay(attempts: int) -> datetime.timedelta:
-    """Exponential backoff: 30 s, 1 min, 2 min, 4 min … capped at one hour."""
-    return datetime.timedelta(seconds=min(settings.NSS_EMAIL_RETRY_BASE_SECONDS * 2 ** (attempts - 1), 3600))
+    """Exponential backoff: 30 s, 1 min, 2 min, 4 min … capped at NSS_EMAIL_RETRY_MAX_SECONDS (one hour)."""
+    delay = settings.NSS_EMAIL_RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 30)
+    return datetime.timedelta(seconds=min(delay, settings.NSS_EMAIL_RETRY_MAX_SECONDS))
 
 
 def _message(email: Email) -> EmailMultiAlternatives:
@@ -85,8 +86,19 @@ def _message(email: Email) -> EmailMultiAlternatives:
     return message
 
 
+def _reply_text(code: int, message: bytes | str) -> str:
+    return f"{code} {message.decode(errors='replace') if isinstance(message, bytes) else message}"
+
+
 def _error_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:2000]
+    """What staff read as the last error: the server's own reply where there is one (550 5.1.1 …)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        detail = "; ".join(f"{_reply_text(*reply)} ({to})" for to, reply in exc.recipients.items())
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        detail = _reply_text(exc.smtp_code, exc.smtp_error)
+    else:
+        detail = str(exc)
+    return f"{type(exc).__name__}: {detail}"[:2000]
 
 
 def _refused_for_good(exc: BaseException) -> bool:

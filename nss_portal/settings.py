@@ -301,8 +301,10 @@ CELERY_BEAT_SCHEDULE = {
 # ------------------------------------------------------------------------------
 # A queued e-mail the task has not sent within this time is re-queued by the sweeper.
 NSS_EMAIL_SWEEP_GRACE_SECONDS = env.int("NSS_EMAIL_SWEEP_GRACE_SECONDS", default=60)
-# Backoff after a failed attempt: base × 2^(attempt-1), at most one hour; FAILED after this many attempts.
+# Backoff after a failed attempt: base × 2^(attempt-1), at most NSS_EMAIL_RETRY_MAX_SECONDS; FAILED after this many
+# attempts (at once when the server refuses the recipient or the message with a 5xx).
 NSS_EMAIL_RETRY_BASE_SECONDS = env.int("NSS_EMAIL_RETRY_BASE_SECONDS", default=30)
+NSS_EMAIL_RETRY_MAX_SECONDS = env.int("NSS_EMAIL_RETRY_MAX_SECONDS", default=3600)
 NSS_EMAIL_MAX_ATTEMPTS = env.int("NSS_EMAIL_MAX_ATTEMPTS", default=8)
 # How long one claimed attempt (SENDING) may take before the sweeper takes the row back as lost: well over an SMTP
 # conversation (a few round trips of EMAIL_TIMEOUT each) and the task's time limit, so a slow send is not taken

@@ -271,6 +271,8 @@ def test_the_backoff_follows_the_base_setting_and_is_capped_at_an_hour(settings)
     ]
     settings.NSS_EMAIL_RETRY_BASE_SECONDS = 5
     assert services._retry_delay(3) == datetime.timedelta(seconds=20)
+    settings.NSS_EMAIL_RETRY_MAX_SECONDS = 12
+    assert [services._retry_delay(n).total_seconds() for n in (1, 2, 3, 500)] == [5, 10, 12, 12]
 
 
 def test_a_task_failure_is_recorded_not_raised(settings, smtp_down):
