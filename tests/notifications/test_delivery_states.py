@@ -347,9 +347,8 @@ def test_a_server_that_hangs_up_at_quit_after_its_250_has_the_message_and_it_is_
 
 
 def test_resending_a_row_being_sent_changes_nothing_and_is_not_audited(staff_client):
-    from django.urls import reverse
-
     from auditlog.models import LogEntry
+    from django.urls import reverse
 
     from tests.factories import submitted_application
 
