@@ -3,7 +3,6 @@
 import re
 import unicodedata
 
-IDENTIFIER_LENGTH = 3
 IDENTIFIER_RE = re.compile(r"^[A-Z0-9]{3}$")
 USER_CODE_RE = re.compile(r"^[A-Z0-9]{5}$")
 NACCS_USER_ID_RE = re.compile(r"^[A-Z0-9]{8}$")

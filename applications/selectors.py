@@ -24,16 +24,6 @@ def contract_for_display(*, contract_id: int) -> Contract:
     return Contract.objects.prefetch_related("processing_methods").get(pk=contract_id)
 
 
-def application_draft_get(*, user: User, application_id: int) -> Application:
-    """A draft of the customer's own office, or 404."""
-    return get_object_or_404(
-        Application.objects.select_related("contract"),
-        pk=application_id,
-        contract_id=user.contract_id,
-        status=ApplicationStatus.DRAFT,
-    )
-
-
 def application_items(*, application: Application) -> list[ApplicationItem]:
     return list(application.items.select_related("processing_method").order_by("id"))
 

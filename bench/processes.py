@@ -52,7 +52,7 @@ class PrivateRedis:
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed command line
+            self.process = subprocess.Popen(
                 ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
                 + ["--save", "", "--appendonly", "no", "--daemonize", "no"],
                 stdout=log,

@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
-import django  # noqa: E402
-import psycopg  # noqa: E402
+import django
+import psycopg
 
 CONTRACTS = 9_999
 

@@ -45,7 +45,7 @@ def _enqueue(email_id: int) -> None:
 
     try:
         email_send_task.apply_async((email_id,), retry=False)
-    except Exception:  # noqa: BLE001 - any broker failure: the row is safe in the database, the sweeper sends it
+    except Exception:  # any broker failure: the row is safe in the database, the sweeper sends it
         logger.warning("email %s: broker unreachable, left for the sweeper", email_id, exc_info=True)
 
 

@@ -25,7 +25,7 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
-    except Exception:  # noqa: BLE001 - any failure means "not ready"; logged below
+    except Exception:  # any failure means "not ready"; logged below
         logger.warning("readiness: database check failed", exc_info=True)
         return False
 

@@ -174,7 +174,7 @@ def fresh_po(tmp_path_factory) -> Path:
     copy = tmp_path_factory.mktemp("i18n") / "project"
     shutil.copytree(PROJECT_DIR, copy, ignore=_ignore_for_copy, symlinks=True)
     (copy / "locale").mkdir()
-    result = subprocess.run(  # noqa: S603 - fixed arguments
+    result = subprocess.run(
         [sys.executable, "manage.py", *MAKEMESSAGES],
         cwd=copy,
         capture_output=True,
@@ -248,8 +248,8 @@ def test_compiled_catalogue_is_up_to_date(tmp_path):
     _require_gettext_tools()
     assert MO_PATH.exists(), f"{MO_PATH.relative_to(PROJECT_DIR)} is missing: run `make messages`"
     expected_mo = tmp_path / "django.mo"
-    result = subprocess.run(  # noqa: S603 - fixed arguments
-        ["msgfmt", "--check-format", "--check-header", "-o", str(expected_mo), str(PO_PATH)],  # noqa: S607
+    result = subprocess.run(
+        ["msgfmt", "--check-format", "--check-header", "-o", str(expected_mo), str(PO_PATH)],
         capture_output=True,
         text=True,
         timeout=60,

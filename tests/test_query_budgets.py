@@ -70,9 +70,6 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "api-utb": 8,
 }
 
-# Pages whose count grows with rows: a real bug, reported rather than fixed here ({page: reason}).
-KNOWN_N_PLUS_ONE: dict[str, str] = {}
-
 
 def budget(page: str) -> int:
     value = BUDGETS[page]
@@ -401,15 +398,7 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
 
 
 def _params() -> list:
-    params = []
-    for page in PAGES:
-        marks = (
-            [pytest.mark.xfail(strict=True, reason=KNOWN_N_PLUS_ONE[page])]
-            if page in KNOWN_N_PLUS_ONE
-            else []
-        )
-        params.append(pytest.param(page, id=page, marks=marks))
-    return params
+    return [pytest.param(page, id=page) for page in PAGES]
 
 
 def _checked(call: Call, response) -> None:

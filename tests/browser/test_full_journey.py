@@ -42,7 +42,7 @@ COMPANY = "デモ通関株式会社"
 OFFICE = "東京事業所"
 DESIRED_IDENTIFIER = "K7Q"  # the demo office already has A0A, Y27 and G01
 BROKER_NAME = "通関 一郎"
-NEW_PASSWORD = "NEWPASS1"  # noqa: S105 - a test password following the NACCS rule
+NEW_PASSWORD = "NEWPASS1"
 APPROVED_SUBJECT = "【NSS】利用申込確認完了のお知らせ"
 URL = re.compile(r"https?://\S+")
 

@@ -18,7 +18,7 @@ from utb_gateway.models import LicenceRegistration, UtbAttempt
 # As in the other browser tests: the live server runs in another thread, so the data must be committed.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-NEW_PASSWORD = "NEW9PASS"  # noqa: S105 - a test password following the NACCS rule
+NEW_PASSWORD = "NEW9PASS"
 
 
 def test_the_broker_changes_the_initial_password_and_registers_the_licence_number(page: Page, screenshot):

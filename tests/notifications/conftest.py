@@ -57,7 +57,7 @@ class SmtpSink:
     data_seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self._lock:
             self.rcpt_seen.append(address)
             replies = self.rcpt_replies.get(address) or []
@@ -69,12 +69,12 @@ class SmtpSink:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_QUIT(self, server, session, envelope):
         if self.drop_at_quit:
             server.transport.abort()
         return "221 Bye"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         with self._lock:
             self.data_seen += 1
         self.data_started.set()
@@ -262,7 +262,7 @@ def celery_worker_proc(tmp_path, settings):
             **(env or {}),
         }
         log = open(log_path, "wb")  # noqa: SIM115 - closed once the worker is started (the child keeps its copy)
-        process = subprocess.Popen(  # noqa: S603 - fixed command line
+        process = subprocess.Popen(
             command,
             cwd=settings.BASE_DIR,
             env=worker_env,

@@ -144,7 +144,7 @@ def test_beat_writes_json_lines_through_the_project_config(tmp_path, settings):
 
     log_path = tmp_path / "beat.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed command line
+        process = subprocess.Popen(
             [
                 str(Path(settings.BASE_DIR) / ".venv" / "bin" / "celery"),
                 "-A",

@@ -184,10 +184,6 @@ EXPECTED: dict[str, Row] = {
 }
 # fmt: on
 
-# Cells that reveal a real security bug: (url name, role) → reason. They run as xfail(strict=True).
-KNOWN_BUGS: dict[tuple[str, str], str] = {}
-
-
 # --- the world: office A's objects, office B's customer, the staff and a UTB 利用者ID of office A --------------
 
 
@@ -346,13 +342,10 @@ def assert_outcome(row: Row, expected, response, url: str, role: str) -> None:
         assert status == expected, f"expected {expected}, got {describe(response)}"
 
 
-def cells(kind: str):
+def cells():
     for name in url_names():
         for role in ROLES:
-            marks = []
-            if kind == "main" and (name, role) in KNOWN_BUGS:
-                marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[(name, role)]))
-            yield pytest.param(name, role, id=f"{name}|{role}", marks=marks)
+            yield pytest.param(name, role, id=f"{name}|{role}")
 
 
 def _row(name: str) -> Row:
@@ -414,7 +407,7 @@ def test_the_table_keeps_the_policy(name):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "role"), list(cells("main")))
+@pytest.mark.parametrize(("name", "role"), list(cells()))
 def test_matrix(name, role, world):
     row = _row(name)
     client = client_as(role, world)
@@ -428,7 +421,7 @@ def test_matrix(name, role, world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "role"), list(cells("wrong_method")))
+@pytest.mark.parametrize(("name", "role"), list(cells()))
 def test_wrong_method_is_405_for_everyone(name, role, world):
     """A method the view does not accept is refused before any authorization: 405 for every role (but the
     `wrong_method_outcomes` of a row), nothing changes (GET on a POST-only view, POST on a GET-only one, DELETE on one that takes both)."""

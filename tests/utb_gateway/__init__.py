@@ -6,7 +6,7 @@ from applications import clock, passwords
 from tests.factories import ContractFactory, NaccsUserIdFactory
 
 JST = clock.JST
-READY_PASSWORD = "READY123"  # noqa: S105 - a test password that follows the NACCS rule
+READY_PASSWORD = "READY123"
 # FROZEN_AT of tests/factories.py: Monday 2026-11-16 10:00 JST, inside UTB hours.
 MONDAY_10 = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=JST)
 SATURDAY_10 = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=JST)
