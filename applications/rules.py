@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from . import business_calendar
 from .exceptions import ApplicationError
+from .hyphens import normalise_hyphenated_number
 from .identifiers import is_valid_identifier, normalise_identifier
 from .models import Application, ApplicationItem, Contract, NaccsUserId, ProcessingMethod
 
@@ -160,11 +161,6 @@ __all__ = [
 ]
 
 
-HYPHEN_LIKE = "‐‑‒–—―−ー－ｰ"
-
-
 def normalise_phone(raw: str) -> str:
     """Width-fold, turn hyphen look-alikes into "-", drop spaces: ０３－１２３４－５６７８ → 03-1234-5678."""
-    value = unicodedata.normalize("NFKC", raw or "")
-    value = value.translate({ord(ch): "-" for ch in HYPHEN_LIKE})
-    return "".join(value.split())
+    return normalise_hyphenated_number(raw)
