@@ -5,7 +5,6 @@ import datetime
 import hashlib
 import hmac
 import ipaddress
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,7 +15,7 @@ from django.db.models import Case, DateTimeField, F, PositiveSmallIntegerField, 
 from django.utils.translation import gettext as _
 
 from applications import business_calendar, clock, passwords
-from applications.identifiers import NACCS_USER_ID_RE
+from applications.identifiers import NACCS_USER_ID_RE, normalise_identifier
 from applications.models import NaccsUserId
 from applications.rules import format_date_ja
 
@@ -61,13 +60,9 @@ class UtbResult:
         return self.result is rc.OK
 
 
-def normalise_user_id(raw: str) -> str:
-    return unicodedata.normalize("NFKC", raw or "").strip().upper()
-
-
 def naccs_id_lookup(user_id: str) -> NaccsUserId | None:
     """The 利用者ID (8 characters: 利用者コード + 識別番号), or None."""
-    user_id = normalise_user_id(user_id)
+    user_id = normalise_identifier(user_id)
     if not NACCS_USER_ID_RE.fullmatch(user_id):
         return None
     return (
@@ -318,7 +313,7 @@ def licence_number_register(
 def _register(
     *, inputter: NaccsUserId, target_raw: str, normalised: str, now: datetime.datetime
 ) -> UtbResult:
-    user_id = normalise_user_id(target_raw)
+    user_id = normalise_identifier(target_raw)
     reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
     if reason:
         return UtbResult(rc.U0001, user_id, reason=reason)
