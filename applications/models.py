@@ -12,6 +12,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
+def start_date_reached(start_date, today) -> bool:
+    """利用開始 (SPEC §4): from the start date on, `today` being the date in Japan (applications/clock.py) —
+    derived, never stored. The one rule for an approved application and for the 利用者IDs it issued."""
+    return start_date is not None and start_date <= today
+
+
 class ProcessingMethod(models.Model):
     """処理方式. A table, not a fixed choice, so that メール処理方式, ebMS… can be added as data."""
 
@@ -178,6 +184,10 @@ class NaccsUserId(models.Model):
     def naccs_user_id(self) -> str:
         return f"{self.contract.user_code}{self.identifier}"
 
+    def has_started(self, today) -> bool:
+        """Its start date has come (`start_date_reached`); the UTB gateway refuses it before."""
+        return start_date_reached(self.start_date, today)
+
 
 class ApplicationKind(models.TextChoices):
     """利用申込の種類. Only 通関士IDの追加 is built now; 新規, 変更, 解約… are further members."""
@@ -317,12 +327,8 @@ class Application(models.Model):
         return str(self.get_status_display())
 
     def has_started(self, today) -> bool:
-        """利用開始: derived, never stored — approved and the start date has come."""
-        return (
-            self.status == ApplicationStatus.APPROVED
-            and self.start_date is not None
-            and self.start_date <= today
-        )
+        """利用開始: derived, never stored — approved and the start date has come (`start_date_reached`)."""
+        return self.status == ApplicationStatus.APPROVED and start_date_reached(self.start_date, today)
 
 
 class ApplicationItem(models.Model):

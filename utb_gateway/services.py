@@ -236,7 +236,7 @@ def naccs_id_screen_login(
     naccs_id = naccs_id_authenticate(
         user_id=user_id, password=password, client_address=client_address, now=now
     )
-    refusal = naccs_id_login_refusal(naccs_id, today=now.astimezone(clock.JST).date())
+    refusal = naccs_id_login_refusal(naccs_id, today=clock.local_date(now))
     if refusal:
         raise UtbLoginError(rc.U0001.message, result=rc.U0001, reason=refusal)
     return naccs_id
@@ -251,7 +251,7 @@ def naccs_id_login_refusal(naccs_id: NaccsUserId, *, today: datetime.date) -> st
         return _("この利用者IDは廃止されています。")
     if naccs_id.start_date is None:
         return _("利用開始日が決まっていません。")
-    if naccs_id.start_date > today:
+    if not naccs_id.has_started(today):
         return _("利用開始日（%(date)s）より前です。") % {"date": format_date_ja(naccs_id.start_date)}
     return None
 
@@ -314,7 +314,7 @@ def _register(
     *, inputter: NaccsUserId, target_raw: str, normalised: str, now: datetime.datetime
 ) -> UtbResult:
     user_id = normalise_identifier(target_raw)
-    reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
+    reason = naccs_id_u0001_reason(inputter, today=clock.local_date(now))
     if reason:
         return UtbResult(rc.U0001, user_id, reason=reason)
     if not utb_hours_open(now):
@@ -372,7 +372,7 @@ class Utb01Result:
 def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -> Utb01Result:
     """Every 通関士ID of the inputter's 利用者コード with its current licence number (or None) and when."""
     now = now or clock.now()
-    reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
+    reason = naccs_id_u0001_reason(inputter, today=clock.local_date(now))
     if reason:
         return Utb01Result(rc.U0001, reason=reason)
     if not utb_hours_open(now):
