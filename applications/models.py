@@ -11,6 +11,8 @@ from django.db.models.functions import Lower, Now
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from .roles import model_permissions
+
 
 def start_date_reached(start_date, today) -> bool:
     """利用開始 (SPEC §4): from the start date on, `today` being the date in Japan (applications/clock.py) —
@@ -86,7 +88,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        permissions = [("manage_staff", "Can manage NACCS centre staff accounts")]
+        permissions = model_permissions("user")
         constraints = [
             models.CheckConstraint(
                 condition=Q(contract__isnull=True) | (Q(is_staff=False) & Q(is_superuser=False)),
@@ -266,10 +268,7 @@ class Application(models.Model):
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("利用申込")
         verbose_name_plural = _("利用申込")
-        permissions = [
-            ("review_application", "Can take, review, reject and post notices on applications"),
-            ("approve_application", "Can approve applications (second pair of eyes when four-eyes is on)"),
-        ]
+        permissions = model_permissions("application")
         constraints = [
             # One draft per account and kind: "通関士IDを追加する" resumes it instead of starting another.
             models.UniqueConstraint(

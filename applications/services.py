@@ -4,14 +4,17 @@ transaction, locking the application row before it checks anything."""
 import datetime
 import logging
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from notifications.services import email_application_received_queue
 
-from . import audit, business_calendar, clock, rules, workflow
+from . import audit, business_calendar, clock, roles, rules, workflow
 from .exceptions import ApplicationError
 from .models import (
     Application,
@@ -237,3 +240,20 @@ def initial_passwords_destroy(*, now: datetime.datetime | None = None) -> int:
     if destroyed:
         logger.info("initial passwords destroyed: %d", destroyed)
     return destroyed
+
+
+def staff_role_group_ensure(*, role: str) -> Group:
+    """The group of a staff role with the permissions roles.STAFF_ROLES gives it. Migrations 0004 and 0007 made
+    the groups; the demo data and the test factories call this to make them again where they are missing (an
+    emptied table, a flushed test database), and a missing permission row is made with its declared name."""
+    group, _created = Group.objects.get_or_create(name=role)
+    for codename in roles.STAFF_ROLES[role]:
+        permission = Permission.objects.filter(
+            content_type__app_label="applications", codename=codename
+        ).first()
+        if permission is None:
+            model, name = roles.PERMISSIONS[codename]
+            content_type = ContentType.objects.get_for_model(apps.get_model("applications", model))
+            permission = Permission.objects.create(content_type=content_type, codename=codename, name=name)
+        group.permissions.add(permission)
+    return group

@@ -30,7 +30,15 @@ from applications.models import (
     ProgressNotice,
     User,
 )
-from applications.roles import STAFF_ROLES, role_of
+from applications.roles import (
+    APPROVE_APPLICATION,
+    APPROVER,
+    MANAGE_STAFF,
+    REVIEW_APPLICATION,
+    STAFF_ROLES,
+    permission_name,
+    role_of,
+)
 from applications.rules import format_date_ja
 from notifications.services import (
     email_application_approved_queue,
@@ -40,8 +48,8 @@ from notifications.services import (
 
 from . import selectors
 
-PERM_REVIEW = "applications.review_application"
-PERM_APPROVE = "applications.approve_application"
+PERM_REVIEW = permission_name(REVIEW_APPLICATION)
+PERM_APPROVE = permission_name(APPROVE_APPLICATION)
 
 
 def _require(actor: User, permission: str) -> None:
@@ -274,9 +282,8 @@ def _email_context(application: Application, **extra) -> dict:
 # the staff member's own address. Opening it shows them a new TOTP secret; they set their own password and confirm
 # the authenticator with one code. Stopping or resetting an account raises its session epoch, ending its sessions.
 
-PERM_MANAGE_STAFF = "applications.manage_staff"
+PERM_MANAGE_STAFF = permission_name(MANAGE_STAFF)
 STAFF_ENROLMENT = EnrolmentPurpose.STAFF_ENROLMENT
-APPROVER = "approver"
 
 
 @dataclass(frozen=True)
