@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from notifications.services import email_application_received_queue
 
-from . import audit, business_calendar, clock, roles, rules, workflow
+from . import audit, business_calendar, clock, dates, roles, rules, workflow
 from .exceptions import ApplicationError
 from .models import (
     Application,
@@ -178,7 +178,9 @@ def application_submit(*, application: Application) -> Application:
                 "office_name": draft.contract.office_name,
                 "applicant_department": draft.applicant_department,
                 "applicant_name": draft.applicant_name,
-                "desired_start_date": rules.format_date_ja(draft.desired_start_date),
+                "desired_start_date": dates.format_date(
+                    draft.desired_start_date, language=settings.LANGUAGE_CODE
+                ),
                 "items": [
                     {
                         "processing_method": item.processing_method.name,

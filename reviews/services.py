@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit, business_calendar, clock, crypto, enrolment, passwords, workflow
+from applications import audit, business_calendar, clock, crypto, dates, enrolment, passwords, workflow
 from applications.exceptions import ApplicationError
 from applications.identifier_allocation import pick_identifiers
 from applications.models import (
@@ -39,7 +39,6 @@ from applications.roles import (
     permission_name,
     role_of,
 )
-from applications.rules import format_date_ja
 from notifications.services import (
     email_application_approved_queue,
     email_application_rejected_queue,
@@ -87,7 +86,7 @@ def confirmed_start_date_default(application: Application, *, today: datetime.da
 def check_confirmed_start_date(day: datetime.date, *, today: datetime.date) -> None:
     if not business_calendar.is_business_day(day):
         raise ApplicationError(
-            _("%(date)sは営業日ではありません。") % {"date": format_date_ja(day)},
+            _("%(date)sは営業日ではありません。") % {"date": dates.format_date(day)},
             field="start_date",
             code="not_business_day",
         )
@@ -210,7 +209,9 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
     email_application_approved_queue(
         application_id=locked.pk,
         to=locked.applicant_email,
-        context=_email_context(locked, start_date=format_date_ja(confirmed)),
+        context=_email_context(
+            locked, start_date=dates.format_date(confirmed, language=settings.LANGUAGE_CODE)
+        ),
     )
     return issued
 
@@ -313,9 +314,9 @@ class StaffEnrolment:
         return self.device.config_url
 
 
-def format_datetime_ja(moment: datetime.datetime) -> str:
-    local = moment.astimezone(clock.JST)
-    return f"{format_date_ja(local.date())} {local:%H:%M}"
+# The staff account pages (reviews/accounts.py) show expiry times through this name: the format of
+# applications/dates.py, in the page's language.
+format_datetime_ja = dates.format_datetime
 
 
 def _set_role(account: User, role: str) -> None:
@@ -365,7 +366,7 @@ def _enrolment_link_send(account: User, *, actor: User, reset: bool) -> Enrolmen
             "username": account.username,
             "enrol_url": f"{base}{reverse('reviews:enrol', kwargs={'token': raw})}",
             "login_url": f"{base}{reverse('reviews:login')}",
-            "expires_at": format_datetime_ja(token.expires_at),
+            "expires_at": dates.format_datetime(token.expires_at, language=settings.LANGUAGE_CODE),
             "hours": settings.NSS_STAFF_ENROLMENT_HOURS,
             "requested_by": actor.full_name or actor.username,
             "reset": reset,

@@ -15,9 +15,9 @@ from django.db.models import Case, DateTimeField, F, PositiveSmallIntegerField, 
 from django.utils.translation import gettext as _
 
 from applications import business_calendar, clock, passwords
+from applications.dates import format_date
 from applications.identifiers import NACCS_USER_ID_RE, normalise_identifier
 from applications.models import NaccsUserId
-from applications.rules import format_date_ja
 
 from . import licence_numbers
 from . import result_codes as rc
@@ -252,7 +252,7 @@ def naccs_id_login_refusal(naccs_id: NaccsUserId, *, today: datetime.date) -> st
     if naccs_id.start_date is None:
         return _("利用開始日が決まっていません。")
     if not naccs_id.has_started(today):
-        return _("利用開始日（%(date)s）より前です。") % {"date": format_date_ja(naccs_id.start_date)}
+        return _("利用開始日（%(date)s）より前です。") % {"date": format_date(naccs_id.start_date)}
     return None
 
 
