@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from notifications.services import email_application_received_queue
 
-from . import audit, business_calendar, clock, dates, roles, rules, workflow
+from . import audit, business_calendar, clock, roles, rules, workflow
+from .email_context import application_email_context
 from .exceptions import ApplicationError
 from .models import (
     Application,
@@ -172,24 +173,7 @@ def application_submit(*, application: Application) -> Application:
         email_application_received_queue(
             application_id=draft.pk,
             to=draft.applicant_email,
-            context={
-                "reception_number": draft.reception_number,
-                "company_name": draft.contract.company_name,
-                "office_name": draft.contract.office_name,
-                "applicant_department": draft.applicant_department,
-                "applicant_name": draft.applicant_name,
-                "desired_start_date": dates.format_date(
-                    draft.desired_start_date, language=settings.LANGUAGE_CODE
-                ),
-                "items": [
-                    {
-                        "processing_method": item.processing_method.name,
-                        "desired_identifier": item.desired_identifier,
-                        "broker_name": item.broker_name,
-                    }
-                    for item in items
-                ],
-            },
+            context=application_email_context(draft, items=items),
         )
     return draft
 

@@ -5,7 +5,6 @@ cannot both succeed: the second is refused with a message and nothing of it is a
 import base64
 import datetime
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import audit, business_calendar, clock, crypto, dates, enrolment, passwords, workflow
+from applications.email_context import application_email_context
 from applications.exceptions import ApplicationError
 from applications.identifier_allocation import pick_identifiers
 from applications.models import (
@@ -209,9 +209,7 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
     email_application_approved_queue(
         application_id=locked.pk,
         to=locked.applicant_email,
-        context=_email_context(
-            locked, start_date=dates.format_date(confirmed, language=settings.LANGUAGE_CODE)
-        ),
+        context=application_email_context(locked, items=items),
     )
     return issued
 
@@ -240,7 +238,9 @@ def application_reject(
         reason=reason,
     )
     email_application_rejected_queue(
-        application_id=locked.pk, to=locked.applicant_email, context=_email_context(locked, reason=reason)
+        application_id=locked.pk,
+        to=locked.applicant_email,
+        context=application_email_context(locked, reason=reason),
     )
     return locked
 
@@ -260,20 +260,6 @@ def progress_notice_post(*, application: Application, actor: User, text: str) ->
     )
     audit.record(locked, actor=actor, action="progress_notice_post", text=text)
     return notice
-
-
-def _email_context(application: Application, **extra) -> dict:
-    detail = reverse("applications:application-detail", kwargs={"pk": application.pk})
-    return {
-        "login_url": f"{settings.NSS_BASE_URL.rstrip('/')}{reverse('login')}?{urlencode({'next': detail}, safe='/')}",
-        "reception_number": application.reception_number,
-        "application_id": application.pk,
-        "company_name": application.contract.company_name,
-        "office_name": application.contract.office_name,
-        "applicant_department": application.applicant_department,
-        "applicant_name": application.applicant_name,
-        **extra,
-    }
 
 
 # Staff accounts (SPEC §1: the approver manages staff accounts; §10: nobody holds another person's credentials) ---
