@@ -20,3 +20,8 @@ def now() -> datetime.datetime:
 def today() -> datetime.date:
     """Today's date in Japan, whatever the server's own time zone."""
     return now().date()
+
+
+def local_date(moment: datetime.datetime) -> datetime.date:
+    """The date in Japan at `moment` (an aware datetime): the day a service given its own "now" stands on."""
+    return moment.astimezone(JST).date()

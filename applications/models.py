@@ -11,6 +11,14 @@ from django.db.models.functions import Lower, Now
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from .roles import model_permissions
+
+
+def start_date_reached(start_date, today) -> bool:
+    """利用開始 (SPEC §4): from the start date on, `today` being the date in Japan (applications/clock.py) —
+    derived, never stored. The one rule for an approved application and for the 利用者IDs it issued."""
+    return start_date is not None and start_date <= today
+
 
 class ProcessingMethod(models.Model):
     """処理方式. A table, not a fixed choice, so that メール処理方式, ebMS… can be added as data."""
@@ -80,7 +88,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        permissions = [("manage_staff", "Can manage NACCS centre staff accounts")]
+        permissions = model_permissions("user")
         constraints = [
             models.CheckConstraint(
                 condition=Q(contract__isnull=True) | (Q(is_staff=False) & Q(is_superuser=False)),
@@ -178,6 +186,10 @@ class NaccsUserId(models.Model):
     def naccs_user_id(self) -> str:
         return f"{self.contract.user_code}{self.identifier}"
 
+    def has_started(self, today) -> bool:
+        """Its start date has come (`start_date_reached`); the UTB gateway refuses it before."""
+        return start_date_reached(self.start_date, today)
+
 
 class ApplicationKind(models.TextChoices):
     """利用申込の種類. Only 通関士IDの追加 is built now; 新規, 変更, 解約… are further members."""
@@ -194,6 +206,11 @@ class ApplicationStatus(models.TextChoices):
     APPROVED = "approved", _("審査終了")
     REJECTED = "rejected", _("不受理")
     WITHDRAWN = "withdrawn", _("取下げ")
+
+
+# 受付 and 内容確認中: the centre still owes an answer. The staff queue's default view, the overdue rule and the
+# partial index application_open_queue all mean these.
+OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 
 
 class Application(models.Model):
@@ -251,10 +268,7 @@ class Application(models.Model):
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("利用申込")
         verbose_name_plural = _("利用申込")
-        permissions = [
-            ("review_application", "Can take, review, reject and post notices on applications"),
-            ("approve_application", "Can approve applications (second pair of eyes when four-eyes is on)"),
-        ]
+        permissions = model_permissions("application")
         constraints = [
             # One draft per account and kind: "通関士IDを追加する" resumes it instead of starting another.
             models.UniqueConstraint(
@@ -283,7 +297,7 @@ class Application(models.Model):
             # Open applications in queue order: the default view and the overdue filter scan only these.
             models.Index(
                 fields=["submitted_at", "id"],
-                condition=Q(status__in=["submitted", "under_review"]),
+                condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="application_open_queue",
             ),
         ]
@@ -303,8 +317,7 @@ class Application(models.Model):
 
     def is_overdue_on(self, today) -> bool:
         """Still open (受付 or 内容確認中) after its answer-due date."""
-        open_statuses = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
-        return self.status in open_statuses and self.answer_due_on is not None and self.answer_due_on < today
+        return self.status in OPEN_STATUSES and self.answer_due_on is not None and self.answer_due_on < today
 
     @property
     def status_label(self) -> str:
@@ -317,12 +330,8 @@ class Application(models.Model):
         return str(self.get_status_display())
 
     def has_started(self, today) -> bool:
-        """利用開始: derived, never stored — approved and the start date has come."""
-        return (
-            self.status == ApplicationStatus.APPROVED
-            and self.start_date is not None
-            and self.start_date <= today
-        )
+        """利用開始: derived, never stored — approved and the start date has come (`start_date_reached`)."""
+        return self.status == ApplicationStatus.APPROVED and start_date_reached(self.start_date, today)
 
 
 class ApplicationItem(models.Model):

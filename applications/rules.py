@@ -11,13 +11,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import business_calendar
+from .dates import format_date
 from .exceptions import ApplicationError
+from .hyphens import normalise_hyphenated_number
 from .identifiers import is_valid_identifier, normalise_identifier
 from .models import Application, ApplicationItem, Contract, NaccsUserId, ProcessingMethod
-
-
-def format_date_ja(day: datetime.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def earliest_start_date(today: datetime.date) -> datetime.date:
@@ -38,7 +36,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
         reason = _("祝日（%(name)s）") % {"name": holiday} if holiday else _("営業日ではない日")
         raise ApplicationError(
             _("%(date)sは%(reason)sです。平日（土日祝日を除く）を指定してください。")
-            % {"date": format_date_ja(day), "reason": reason},
+            % {"date": format_date(day), "reason": reason},
             field=field,
             code="not_business_day",
         )
@@ -46,7 +44,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
     if day < earliest:
         raise ApplicationError(
             _("利用開始希望日は申込日から%(days)d営業日以降（%(earliest)s以降）を指定してください。")
-            % {"days": settings.NSS_START_DATE_MIN_BUSINESS_DAYS, "earliest": format_date_ja(earliest)},
+            % {"days": settings.NSS_START_DATE_MIN_BUSINESS_DAYS, "earliest": format_date(earliest)},
             field=field,
             code="too_early",
         )
@@ -54,7 +52,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
     if day > latest:
         raise ApplicationError(
             _("利用開始希望日は%(months)dか月以内（%(latest)sまで）を指定してください。")
-            % {"months": settings.NSS_START_DATE_MAX_MONTHS, "latest": format_date_ja(latest)},
+            % {"months": settings.NSS_START_DATE_MAX_MONTHS, "latest": format_date(latest)},
             field=field,
             code="too_late",
         )
@@ -152,7 +150,6 @@ __all__ = [
     "check_item_count",
     "check_processing_method",
     "earliest_start_date",
-    "format_date_ja",
     "latest_start_date",
     "normalise_broker_name",
     "normalise_identifier",
@@ -160,11 +157,6 @@ __all__ = [
 ]
 
 
-HYPHEN_LIKE = "‐‑‒–—―−ー－ｰ"
-
-
 def normalise_phone(raw: str) -> str:
     """Width-fold, turn hyphen look-alikes into "-", drop spaces: ０３－１２３４－５６７８ → 03-1234-5678."""
-    value = unicodedata.normalize("NFKC", raw or "")
-    value = value.translate({ord(ch): "-" for ch in HYPHEN_LIKE})
-    return "".join(value.split())
+    return normalise_hyphenated_number(raw)

@@ -4,14 +4,18 @@ transaction, locking the application row before it checks anything."""
 import datetime
 import logging
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from notifications.services import email_application_received_queue
 
-from . import audit, business_calendar, clock, rules, workflow
+from . import audit, business_calendar, clock, roles, rules, workflow
+from .email_context import application_email_context
 from .exceptions import ApplicationError
 from .models import (
     Application,
@@ -169,22 +173,7 @@ def application_submit(*, application: Application) -> Application:
         email_application_received_queue(
             application_id=draft.pk,
             to=draft.applicant_email,
-            context={
-                "reception_number": draft.reception_number,
-                "company_name": draft.contract.company_name,
-                "office_name": draft.contract.office_name,
-                "applicant_department": draft.applicant_department,
-                "applicant_name": draft.applicant_name,
-                "desired_start_date": rules.format_date_ja(draft.desired_start_date),
-                "items": [
-                    {
-                        "processing_method": item.processing_method.name,
-                        "desired_identifier": item.desired_identifier,
-                        "broker_name": item.broker_name,
-                    }
-                    for item in items
-                ],
-            },
+            context=application_email_context(draft, items=items),
         )
     return draft
 
@@ -237,3 +226,20 @@ def initial_passwords_destroy(*, now: datetime.datetime | None = None) -> int:
     if destroyed:
         logger.info("initial passwords destroyed: %d", destroyed)
     return destroyed
+
+
+def staff_role_group_ensure(*, role: str) -> Group:
+    """The group of a staff role with the permissions roles.STAFF_ROLES gives it. Migrations 0004 and 0007 made
+    the groups; the demo data and the test factories call this to make them again where they are missing (an
+    emptied table, a flushed test database), and a missing permission row is made with its declared name."""
+    group, _created = Group.objects.get_or_create(name=role)
+    for codename in roles.STAFF_ROLES[role]:
+        permission = Permission.objects.filter(
+            content_type__app_label="applications", codename=codename
+        ).first()
+        if permission is None:
+            model, name = roles.PERMISSIONS[codename]
+            content_type = ContentType.objects.get_for_model(apps.get_model("applications", model))
+            permission = Permission.objects.create(content_type=content_type, codename=codename, name=name)
+        group.permissions.add(permission)
+    return group

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 from applications.models import ApplicationStatus, ProcessingMethod
+from applications.roles import ROLE_LABELS
 from applications.validators import validate_multiline_text, validate_single_line_text
 
 QUEUE_STATUS_OPEN = "open"
@@ -114,7 +115,7 @@ class NoticeForm(forms.Form):
     )
 
 
-ROLE_CHOICES = [("reviewer", _("審査担当者")), ("approver", _("承認者"))]
+ROLE_CHOICES = list(ROLE_LABELS.items())
 
 
 class StaffAccountForm(forms.Form):

@@ -14,10 +14,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import audit
 from applications.identifiers import USER_CODE_RE
-from applications.models import Application, ApplicationItem, ApplicationStatus, Contract, NaccsUserId, User
+from applications.models import (
+    OPEN_STATUSES,
+    Application,
+    ApplicationItem,
+    ApplicationStatus,
+    Contract,
+    NaccsUserId,
+    User,
+)
 from applications.reception_numbers import RECEPTION_NUMBER_RE
 
-OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 PAGE_SIZE = 50
 # A company-name search matching more offices than this is too broad to be useful; narrow it.
 MAX_CONTRACTS_PER_SEARCH = 500

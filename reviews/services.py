@@ -5,7 +5,6 @@ cannot both succeed: the second is refused with a message and nothing of it is a
 import base64
 import datetime
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -17,7 +16,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit, business_calendar, clock, crypto, enrolment, passwords, workflow
+from applications import audit, business_calendar, clock, crypto, dates, enrolment, passwords, workflow
+from applications.email_context import application_email_context
 from applications.exceptions import ApplicationError
 from applications.identifier_allocation import pick_identifiers
 from applications.models import (
@@ -30,8 +30,15 @@ from applications.models import (
     ProgressNotice,
     User,
 )
-from applications.roles import STAFF_ROLES, role_of
-from applications.rules import format_date_ja
+from applications.roles import (
+    APPROVE_APPLICATION,
+    APPROVER,
+    MANAGE_STAFF,
+    REVIEW_APPLICATION,
+    STAFF_ROLES,
+    permission_name,
+    role_of,
+)
 from notifications.models import Email
 from notifications.services import (
     email_application_approved_queue,
@@ -42,8 +49,8 @@ from notifications.services import (
 
 from . import selectors
 
-PERM_REVIEW = "applications.review_application"
-PERM_APPROVE = "applications.approve_application"
+PERM_REVIEW = permission_name(REVIEW_APPLICATION)
+PERM_APPROVE = permission_name(APPROVE_APPLICATION)
 
 
 def _require(actor: User, permission: str) -> None:
@@ -81,7 +88,7 @@ def confirmed_start_date_default(application: Application, *, today: datetime.da
 def check_confirmed_start_date(day: datetime.date, *, today: datetime.date) -> None:
     if not business_calendar.is_business_day(day):
         raise ApplicationError(
-            _("%(date)sは営業日ではありません。") % {"date": format_date_ja(day)},
+            _("%(date)sは営業日ではありません。") % {"date": dates.format_date(day)},
             field="start_date",
             code="not_business_day",
         )
@@ -204,7 +211,7 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
     email_application_approved_queue(
         application_id=locked.pk,
         to=locked.applicant_email,
-        context=_email_context(locked, start_date=format_date_ja(confirmed)),
+        context=application_email_context(locked, items=items),
     )
     return issued
 
@@ -233,7 +240,9 @@ def application_reject(
         reason=reason,
     )
     email_application_rejected_queue(
-        application_id=locked.pk, to=locked.applicant_email, context=_email_context(locked, reason=reason)
+        application_id=locked.pk,
+        to=locked.applicant_email,
+        context=application_email_context(locked, reason=reason),
     )
     return locked
 
@@ -269,20 +278,6 @@ def application_email_resend(*, application: Application, email_id: int, actor: 
     return queued
 
 
-def _email_context(application: Application, **extra) -> dict:
-    detail = reverse("applications:application-detail", kwargs={"pk": application.pk})
-    return {
-        "login_url": f"{settings.NSS_BASE_URL.rstrip('/')}{reverse('login')}?{urlencode({'next': detail}, safe='/')}",
-        "reception_number": application.reception_number,
-        "application_id": application.pk,
-        "company_name": application.contract.company_name,
-        "office_name": application.contract.office_name,
-        "applicant_department": application.applicant_department,
-        "applicant_name": application.applicant_name,
-        **extra,
-    }
-
-
 # Staff accounts (SPEC §1: the approver manages staff accounts; §10: nobody holds another person's credentials) ---
 #
 # Creating or resetting an account never produces a credential anyone but the staff member sees: the account gets
@@ -290,9 +285,8 @@ def _email_context(application: Application, **extra) -> dict:
 # the staff member's own address. Opening it shows them a new TOTP secret; they set their own password and confirm
 # the authenticator with one code. Stopping or resetting an account raises its session epoch, ending its sessions.
 
-PERM_MANAGE_STAFF = "applications.manage_staff"
+PERM_MANAGE_STAFF = permission_name(MANAGE_STAFF)
 STAFF_ENROLMENT = EnrolmentPurpose.STAFF_ENROLMENT
-APPROVER = "approver"
 
 
 @dataclass(frozen=True)
@@ -322,9 +316,9 @@ class StaffEnrolment:
         return self.device.config_url
 
 
-def format_datetime_ja(moment: datetime.datetime) -> str:
-    local = moment.astimezone(clock.JST)
-    return f"{format_date_ja(local.date())} {local:%H:%M}"
+# The staff account pages (reviews/accounts.py) show expiry times through this name: the format of
+# applications/dates.py, in the page's language.
+format_datetime_ja = dates.format_datetime
 
 
 def _set_role(account: User, role: str) -> None:
@@ -374,7 +368,7 @@ def _enrolment_link_send(account: User, *, actor: User, reset: bool) -> Enrolmen
             "username": account.username,
             "enrol_url": f"{base}{reverse('reviews:enrol', kwargs={'token': raw})}",
             "login_url": f"{base}{reverse('reviews:login')}",
-            "expires_at": format_datetime_ja(token.expires_at),
+            "expires_at": dates.format_datetime(token.expires_at, language=settings.LANGUAGE_CODE),
             "hours": settings.NSS_STAFF_ENROLMENT_HOURS,
             "requested_by": actor.full_name or actor.username,
             "reset": reset,

@@ -8,8 +8,7 @@ import re
 
 import factory
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -24,8 +23,7 @@ from applications.models import (
     ProcessingMethod,
     User,
 )
-from applications.roles import STAFF_ROLES
-from applications.services import application_submit
+from applications.services import application_submit, staff_role_group_ensure
 from tests.html import Page
 
 PASSWORD = "correct-horse-battery"
@@ -142,24 +140,12 @@ class ItemFactory(factory.django.DjangoModelFactory):
 
 # --- the NACCS centre's staff ------------------------------
 
-# The roles of migration 0004. A transactional test's flush removes the groups the migration made, so the
-# helpers put them back with the same permissions.
-ROLES = STAFF_ROLES
+# The roles of applications/roles.py. A transactional test's flush removes the groups the migrations made, so the
+# helpers put them back with the same permissions (the service the demo data uses too).
 
 
 def role_group(name: str) -> Group:
-    group, _ = Group.objects.get_or_create(name=name)
-    for codename in ROLES[name]:
-        permission = Permission.objects.filter(
-            content_type__app_label="applications", codename=codename
-        ).first()
-        if permission is None:  # a flushed database before post_migrate made it again
-            model = User if codename == "manage_staff" else Application
-            permission = Permission.objects.create(
-                content_type=ContentType.objects.get_for_model(model), codename=codename, name=codename
-            )
-        group.permissions.add(permission)
-    return group
+    return staff_role_group_ensure(role=name)
 
 
 def staff_in(role: str | None, **kwargs) -> User:

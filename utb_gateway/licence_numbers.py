@@ -4,24 +4,21 @@
     12-7896            → 7896 (the part after the hyphen: the field holds at most 5 characters)
 
 Customers type full-width digits and hyphen look-alikes (the guide's own sample is ２９－１０), so input is
-normalised first. What is still not 1–5 characters of digits with at most one inner hyphen is refused (L0002).
+normalised first, by the normaliser phone numbers use too (applications/hyphens.py). What is still not 1–5
+characters of digits with at most one inner hyphen is refused (L0002).
 """
 
 import re
-import unicodedata
+
+from applications.hyphens import normalise_hyphenated_number
 
 MAX_LENGTH = 5
-# Hyphen look-alikes seen in Japanese input: hyphen, non-breaking hyphen, figure dash, en/em dash, horizontal bar,
-# minus sign, katakana prolonged sound mark (ー), full-width hyphen-minus (－), half-width prolonged mark (ｰ).
-HYPHEN_LIKE = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d\uff70"
-_HYPHENS = {ord(ch): "-" for ch in HYPHEN_LIKE}
 VALID_RE = re.compile(r"^[0-9]+(?:-[0-9]+)?$")
 
 
 def normalise(raw: str) -> str:
     """Width-fold (NFKC: ２９ → 29), hyphen look-alikes → "-", all whitespace dropped (inner too: "12 - 97")."""
-    folded = unicodedata.normalize("NFKC", raw or "").translate(_HYPHENS)
-    return "".join(folded.split())
+    return normalise_hyphenated_number(raw)
 
 
 def to_registered_form(normalised: str) -> str | None:

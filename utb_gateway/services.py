@@ -5,7 +5,6 @@ import datetime
 import hashlib
 import hmac
 import ipaddress
-import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,9 +15,9 @@ from django.db.models import Case, DateTimeField, F, PositiveSmallIntegerField, 
 from django.utils.translation import gettext as _
 
 from applications import business_calendar, clock, passwords
-from applications.identifiers import NACCS_USER_ID_RE
+from applications.dates import format_date
+from applications.identifiers import NACCS_USER_ID_RE, normalise_identifier
 from applications.models import NaccsUserId
-from applications.rules import format_date_ja
 
 from . import licence_numbers
 from . import result_codes as rc
@@ -61,13 +60,9 @@ class UtbResult:
         return self.result is rc.OK
 
 
-def normalise_user_id(raw: str) -> str:
-    return unicodedata.normalize("NFKC", raw or "").strip().upper()
-
-
 def naccs_id_lookup(user_id: str) -> NaccsUserId | None:
     """The 利用者ID (8 characters: 利用者コード + 識別番号), or None."""
-    user_id = normalise_user_id(user_id)
+    user_id = normalise_identifier(user_id)
     if not NACCS_USER_ID_RE.fullmatch(user_id):
         return None
     return (
@@ -241,7 +236,7 @@ def naccs_id_screen_login(
     naccs_id = naccs_id_authenticate(
         user_id=user_id, password=password, client_address=client_address, now=now
     )
-    refusal = naccs_id_login_refusal(naccs_id, today=now.astimezone(clock.JST).date())
+    refusal = naccs_id_login_refusal(naccs_id, today=clock.local_date(now))
     if refusal:
         raise UtbLoginError(rc.U0001.message, result=rc.U0001, reason=refusal)
     return naccs_id
@@ -256,8 +251,8 @@ def naccs_id_login_refusal(naccs_id: NaccsUserId, *, today: datetime.date) -> st
         return _("この利用者IDは廃止されています。")
     if naccs_id.start_date is None:
         return _("利用開始日が決まっていません。")
-    if naccs_id.start_date > today:
-        return _("利用開始日（%(date)s）より前です。") % {"date": format_date_ja(naccs_id.start_date)}
+    if not naccs_id.has_started(today):
+        return _("利用開始日（%(date)s）より前です。") % {"date": format_date(naccs_id.start_date)}
     return None
 
 
@@ -318,8 +313,8 @@ def licence_number_register(
 def _register(
     *, inputter: NaccsUserId, target_raw: str, normalised: str, now: datetime.datetime
 ) -> UtbResult:
-    user_id = normalise_user_id(target_raw)
-    reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
+    user_id = normalise_identifier(target_raw)
+    reason = naccs_id_u0001_reason(inputter, today=clock.local_date(now))
     if reason:
         return UtbResult(rc.U0001, user_id, reason=reason)
     if not utb_hours_open(now):
@@ -377,7 +372,7 @@ class Utb01Result:
 def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -> Utb01Result:
     """Every 通関士ID of the inputter's 利用者コード with its current licence number (or None) and when."""
     now = now or clock.now()
-    reason = naccs_id_u0001_reason(inputter, today=now.astimezone(clock.JST).date())
+    reason = naccs_id_u0001_reason(inputter, today=clock.local_date(now))
     if reason:
         return Utb01Result(rc.U0001, reason=reason)
     if not utb_hours_open(now):

@@ -1,10 +1,16 @@
-"""Staff roles (SPEC §1, §4) as groups: 審査担当 reviewer and 承認者 approver."""
+"""Staff roles (SPEC §1, §4) as groups: 審査担当 reviewer and 承認者 approver.
+
+Names, codenames and permission names come from applications/roles.py (plain constants, no models). Which
+permissions each role got here is this migration's own history: 0007 later gave approvers manage_staff, and
+roles.STAFF_ROLES is the list as it stands now."""
 
 from django.db import migrations
 
+from applications.roles import APPROVE_APPLICATION, APPROVER, PERMISSIONS, REVIEW_APPLICATION, REVIEWER
+
 ROLES = {
-    "reviewer": ["review_application"],
-    "approver": ["review_application", "approve_application"],
+    REVIEWER: [REVIEW_APPLICATION],
+    APPROVER: [REVIEW_APPLICATION, APPROVE_APPLICATION],
 }
 
 
@@ -13,15 +19,11 @@ def add_roles(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     ContentType = apps.get_model("contenttypes", "ContentType")
     content_type, _ = ContentType.objects.get_or_create(app_label="applications", model="application")
-    names = {
-        "review_application": "Can take, review, reject and post notices on applications",
-        "approve_application": "Can approve applications (second pair of eyes when four-eyes is on)",
-    }
     for role, codenames in ROLES.items():
         group, _ = Group.objects.get_or_create(name=role)
         for codename in codenames:
             permission, _ = Permission.objects.get_or_create(
-                content_type=content_type, codename=codename, defaults={"name": names[codename]}
+                content_type=content_type, codename=codename, defaults={"name": PERMISSIONS[codename][1]}
             )
             group.permissions.add(permission)
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from applications import clock, rules, services
+from applications import clock, dates, rules, services
 from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
 from tests.factories import (
     FROZEN_AT,
@@ -401,7 +401,7 @@ def test_confirm_screen_shows_everything_read_only_with_its_two_buttons(customer
     assert page.buttons().count("通関士用利用者IDの入力に戻る") == 1
     assert page.form_of("申込内容を登録する").attrs["method"].lower() == "post"
     assert page.root.find_all("input", type="text") == []
-    assert rules.format_date_ja(freeze) in page.text
+    assert dates.format_date(freeze) in page.text
     assert "applicant@example.com" in page.text
     assert page.item_rows() == [["1", method("interactive").name, "Q1Z", "通関 一郎"]]
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from applications import clock, rules, services
+from applications import clock, dates, rules, services
 from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
 from applications.reception_numbers import is_valid_reception_number
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, DraftFactory
@@ -130,7 +130,7 @@ def test_customer_files_an_application_through_screens_1_to_7(page: Page, custom
     main = page.locator("main")
     expect(main).to_contain_text("B2C")
     expect(main).to_contain_text("03-5555-1234")
-    expect(page.locator('[data-field="desired_start_date"]')).to_have_text(rules.format_date_ja(start))
+    expect(page.locator('[data-field="desired_start_date"]')).to_have_text(dates.format_date(start))
     expect(items(page)).to_have_count(2)
     screenshot(page, "confirm")
 

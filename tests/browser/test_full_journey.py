@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 
-from applications import business_calendar, clock, rules
+from applications import business_calendar, clock, dates, rules
 from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
 from bench.processes import free_port
@@ -178,7 +178,7 @@ def file_application(page: Page, desired: datetime.date, shot) -> str:
 
     button(page, "申込内容確認へ進む").click()
     assert_screen(page, "confirm")
-    expect(page.locator('[data-field="desired_start_date"]')).to_have_text(rules.format_date_ja(desired))
+    expect(page.locator('[data-field="desired_start_date"]')).to_have_text(dates.format_date(desired))
     expect(items(page)).to_have_count(2)
     shot(page, "confirm")
 
@@ -278,11 +278,9 @@ def read_result_and_id_notice(
     assert_screen(page, "application-detail")
     expect(page.locator('[data-field="reception_number"]')).to_have_text(number)
     expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
-    expect(page.locator('[data-field="start_date"] .nss-differs')).to_have_text(
-        rules.format_date_ja(confirmed)
-    )
+    expect(page.locator('[data-field="start_date"] .nss-differs')).to_have_text(dates.format_date(confirmed))
     expect(page.locator('[data-field="start_date_note"]')).to_contain_text(
-        f"ご希望の日（{rules.format_date_ja(desired)}）と異なります"
+        f"ご希望の日（{dates.format_date(desired)}）と異なります"
     )
     expect(page.locator("tr[data-notice] td").nth(1)).to_have_text(
         f"NACCSのご利用は{confirmed.month}月{confirmed.day}日から可能です。"
@@ -297,7 +295,7 @@ def read_result_and_id_notice(
     expect(rows).to_have_count(2)
     interactive = rows.filter(has_text="インタラクティブ")
     expect(interactive).to_have_count(1)
-    expect(interactive.locator("td").nth(5)).to_have_text(rules.format_date_ja(confirmed))
+    expect(interactive.locator("td").nth(5)).to_have_text(dates.format_date(confirmed))
     user_id = interactive.locator('[data-field="naccs_user_id"]').inner_text().strip()
     initial_password = interactive.locator('[data-field="initial_password"]').inner_text().strip()
     assert user_id == f"{USER_CODE}{DESIRED_IDENTIFIER}"

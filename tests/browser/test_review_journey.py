@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from applications import business_calendar, crypto, rules
+from applications import business_calendar, crypto, dates
 from applications.models import Application, ApplicationStatus, NaccsUserId
 from tests.browser.test_filing_journey import assert_screen, button, field, log_in
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, submitted_application, totp_code
@@ -123,7 +123,7 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
     assert_screen(page, "application-list")
     row = page.locator(f'tr[data-reception-number="{number}"]')
     expect(row).to_contain_text("審査終了")
-    expect(row).to_contain_text(rules.format_date_ja(confirmed))
+    expect(row).to_contain_text(dates.format_date(confirmed))
     screenshot(page, "application-list", prefix="review-")
 
     # 9 詳細: the confirmed date, highlighted, and the automatic notice saying when NACCS can be used
@@ -133,9 +133,9 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
     expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
     differs = page.locator('[data-field="start_date"] .nss-differs')
     expect(differs).to_have_count(1)
-    expect(differs).to_have_text(rules.format_date_ja(confirmed))
+    expect(differs).to_have_text(dates.format_date(confirmed))
     expect(page.locator('[data-field="start_date_note"]')).to_contain_text(
-        f"ご希望の日（{rules.format_date_ja(application.desired_start_date)}）と異なります"
+        f"ご希望の日（{dates.format_date(application.desired_start_date)}）と異なります"
     )
     expect(page.locator("tr[data-notice]")).to_have_count(1)
     expect(page.locator("tr[data-notice] td").nth(1)).to_have_text(
@@ -152,7 +152,7 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
     rows = page.locator("#issued-ids tbody tr[data-issued-id]")
     expect(rows).to_have_count(2)
     for index in range(2):
-        expect(rows.nth(index).locator("td").nth(5)).to_have_text(rules.format_date_ja(confirmed))
+        expect(rows.nth(index).locator("td").nth(5)).to_have_text(dates.format_date(confirmed))
     shown_ids = [text.strip() for text in rows.locator('[data-field="naccs_user_id"]').all_inner_texts()]
     shown_passwords = [
         text.strip() for text in rows.locator('[data-field="initial_password"]').all_inner_texts()

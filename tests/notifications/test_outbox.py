@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from applications import clock, rules
+from applications import clock, dates, rules
 from applications.models import ApplicationStatus
 from applications.services import application_submit
 from notifications import services
@@ -478,7 +478,7 @@ def test_the_receipt_content(django_capture_on_commit_callbacks):
     assert message.to == ["applicant@example.com"]
     assert "受付完了" in message.subject
     assert application.reception_number in message.subject
-    desired = rules.format_date_ja(application.desired_start_date)
+    desired = dates.format_date(application.desired_start_date)
     for body in (text, html):
         assert application.reception_number in body
         assert desired in body

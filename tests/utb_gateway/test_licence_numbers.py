@@ -12,7 +12,7 @@ from utb_gateway.licence_numbers import normalise, to_registered_form
 REGISTERED_SHAPE = re.compile(r"^[0-9]+(?:-[0-9]+)?$")
 FULL_WIDTH_DIGITS = {str(d): chr(ord("０") + d) for d in range(10)}
 # The look-alikes the issue names (－ full-width hyphen-minus, ー prolonged sound mark, ‐ hyphen, − minus sign)
-# and the others the module lists.
+# and the others of the shared list (applications/hyphens.py).
 HYPHENS = ["-", "－", "ー", "‐", "−", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "ｰ"]
 
 

@@ -395,6 +395,15 @@ def test_authenticate_with_the_right_password(broker):
     assert authenticate(user_id="1ANACA0A", password=READY_PASSWORD, now=MONDAY_10) == broker
 
 
+@pytest.mark.parametrize("typed", ["1anaca0a", "１ＡＮＡＣＡ０Ａ", "　1ANACA0A ", "１ａｎａｃａ０ａ"])
+def test_a_user_id_is_folded_like_an_identifier_at_login_and_as_the_target(broker, typed):
+    """The 利用者ID as typed goes through the 識別番号's normaliser (applications/identifiers.py): full width,
+    lower case and surrounding spaces are the same ID at the login and as the ID a number is registered for."""
+    assert authenticate(user_id=typed, password=READY_PASSWORD, now=MONDAY_10) == broker
+    result = register(broker, typed, "12-97")
+    assert result.ok and result.user_id == "1ANACA0A"
+
+
 @pytest.mark.parametrize(
     ("user_id", "password"),
     [("1ANACA0A", "WRONG123"), ("1ANACA0A", ""), ("1ANACZZZ", READY_PASSWORD), ("nonsense", READY_PASSWORD)],

@@ -10,7 +10,6 @@ import datetime
 import importlib
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import passwords
 from applications.models import Contract, NaccsUserId, ProcessingMethod, User
-from applications.roles import STAFF_ROLES
+from applications.roles import APPROVER, REVIEWER
+from applications.services import staff_role_group_ensure
 
 OFFICES = [
     {
@@ -67,8 +67,8 @@ DEMO_ID_START = datetime.date(2026, 4, 1)
 # NACCS centre staff: (username, password, role, TOTP key as hex). The keys are public demo values printed in the
 # README (base32 for authenticator apps); `manage.py demo_totp <username>` prints the current code.
 STAFF = [
-    ("demo-reviewer", "demo-reviewer-pass", "reviewer", "3132333435363738393031323334353637383930"),
-    ("demo-approver", "demo-approver-pass", "approver", "4e53534150505256455244454d4f4b4559303031"),
+    ("demo-reviewer", "demo-reviewer-pass", REVIEWER, "3132333435363738393031323334353637383930"),
+    ("demo-approver", "demo-approver-pass", APPROVER, "4e53534150505256455244454d4f4b4559303031"),
 ]
 
 
@@ -87,15 +87,6 @@ def refuse_in_production(command: BaseCommand) -> None:
 
 class Command(BaseCommand):
     help = "Load the demo offices, contracts, IDs and customer accounts (idempotent)."
-
-    @staticmethod
-    def _role(name: str) -> Group:
-        """The staff role made by migrations 0004/0007 (made again here if the table was emptied)."""
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="applications", codename__in=STAFF_ROLES[name])
-        )
-        return group
 
     def handle(self, *args, **options):
         refuse_in_production(self)  # before the database is touched at all
@@ -157,7 +148,7 @@ class Command(BaseCommand):
             if not staff.check_password(password):
                 staff.set_password(password)
                 staff.save(update_fields=["password"])
-            staff.groups.set([self._role(role)])
+            staff.groups.set([staff_role_group_ensure(role=role)])
             TOTPDevice.objects.update_or_create(
                 user=staff, name="demo", defaults={"key": key, "confirmed": True, "step": 30, "digits": 6}
             )
