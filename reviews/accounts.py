@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from applications import enrolment
-from applications.exceptions import ApplicationError
+from applications.exceptions import DomainError, form_add_domain_error
 from applications.models import User
 from applications.roles import role_of
 
@@ -47,8 +47,8 @@ def account_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             sent = services.staff_account_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             return _link_sent(request, sent)
     accounts = list(selectors.staff_accounts().prefetch_related("groups").order_by("username"))
@@ -77,8 +77,8 @@ def account_detail(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_account_update(actor=request.user, account=account, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             messages.success(request, _("スタッフアカウントを更新しました。"))
             return redirect("reviews:account", pk=account.pk)
@@ -93,7 +93,7 @@ def account_reset(request, pk):
     account = get_object_or_404(User, pk=pk, is_staff=True)
     try:
         sent = services.staff_credentials_reset(actor=request.user, account=account)
-    except ApplicationError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return redirect("reviews:account", pk=account.pk)
     return _link_sent(request, sent)
@@ -138,8 +138,8 @@ def enrol(request, token):
             )
         except enrolment.EnrolmentTokenInvalid:
             return _invalid_link(request)
-        except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             return redirect("reviews:enrol-complete")
     context = {

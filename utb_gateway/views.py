@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from applications import clock
+from applications.exceptions import DomainError, form_add_domain_error
 from applications.validators import text_problem
 
 from . import auth, services
@@ -107,8 +108,8 @@ def password(request):
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password"],
             )
-        except services.UtbPasswordError as exc:
-            form.add_error(exc.field, exc.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             auth.session_rebind(request, changed)
             messages.success(request, _("パスワードを変更しました。"))

@@ -14,7 +14,7 @@ from django.core import mail
 from django.urls import reverse
 
 from applications import crypto, passwords
-from applications.exceptions import ApplicationError, IllegalTransition
+from applications.exceptions import DomainError, IllegalTransition
 from applications.models import ApplicationStatus, NaccsUserId, ProgressNotice
 from reviews import services as review_services
 from reviews.services import (
@@ -113,7 +113,7 @@ def test_take_is_in_the_audit_trail_with_actor_and_states(submitted, reviewer):
 def test_a_customer_cannot_take_an_application(submitted):
     customer = CustomerFactory(contract=submitted.contract)
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_take(application=submitted, actor=customer)
 
     assert excinfo.value.code == "permission_denied"
@@ -124,7 +124,7 @@ def test_a_customer_cannot_take_an_application(submitted):
 
 
 def test_staff_without_the_review_permission_cannot_take_an_application(submitted):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_take(application=submitted, actor=StaffFactory())
 
     assert excinfo.value.code == "permission_denied"
@@ -169,7 +169,7 @@ def test_default_start_date_moves_to_the_next_business_day_once_the_desired_date
     ],
 )
 def test_a_confirmed_start_date_on_a_closed_day_or_not_after_today_is_refused(day, code):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         check_confirmed_start_date(day, today=NOW.date())
     assert (excinfo.value.field, excinfo.value.code) == ("start_date", code)
 
@@ -233,7 +233,7 @@ def test_an_explicit_start_date_on_a_holiday_or_not_in_the_future_is_refused_and
 ):
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(ApplicationError) as excinfo,
+        pytest.raises(DomainError) as excinfo,
     ):
         application_approve(application=taken, actor=approver, start_date=start_date)
 
@@ -392,7 +392,7 @@ def test_approving_twice_is_refused_and_never_issues_a_second_set(
 
 
 def test_staff_without_the_review_permission_cannot_approve(taken):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=taken, actor=StaffFactory())
 
     assert excinfo.value.code == "permission_denied"
@@ -407,7 +407,7 @@ def test_with_four_eyes_the_approver_who_took_the_application_cannot_approve_it(
     application = submitted_application()
     application_take(application=application, actor=approver)
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=application, actor=approver)
 
     assert excinfo.value.code == "four_eyes_same_person"
@@ -417,7 +417,7 @@ def test_with_four_eyes_the_approver_who_took_the_application_cannot_approve_it(
 def test_with_four_eyes_the_reviewer_who_took_the_application_cannot_approve_it(taken, reviewer, settings):
     settings.NSS_FOUR_EYES = True
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=taken, actor=reviewer)
 
     assert excinfo.value.code in {"four_eyes_role", "four_eyes_same_person"}
@@ -427,7 +427,7 @@ def test_with_four_eyes_the_reviewer_who_took_the_application_cannot_approve_it(
 def test_with_four_eyes_a_reviewer_without_the_approver_role_cannot_approve(taken, settings):
     settings.NSS_FOUR_EYES = True
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=taken, actor=staff_in("reviewer"))
 
     assert excinfo.value.code == "four_eyes_role"
@@ -460,7 +460,7 @@ def test_without_four_eyes_the_reviewer_who_took_the_application_can_approve_it(
 
 @pytest.mark.parametrize("reason", ["", "   \n\t "])
 def test_rejecting_without_a_reason_is_refused(taken, reviewer, reason):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_reject(application=taken, actor=reviewer, reason=reason)
 
     assert (excinfo.value.field, excinfo.value.code) == ("reason", "required")
@@ -517,7 +517,7 @@ def test_rejecting_an_approved_application_is_refused(
 
 @pytest.mark.parametrize("text", ["", "  \n "])
 def test_a_progress_notice_needs_a_text(taken, reviewer, text):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         progress_notice_post(application=taken, actor=reviewer, text=text)
 
     assert (excinfo.value.field, excinfo.value.code) == ("text", "required")
@@ -538,7 +538,7 @@ def test_a_progress_notice_is_stored_with_its_author_and_audited(taken, reviewer
 
 
 def test_a_customer_cannot_post_a_progress_notice(taken):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         progress_notice_post(
             application=taken, actor=CustomerFactory(contract=taken.contract), text="こんにちは"
         )
