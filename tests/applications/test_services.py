@@ -25,6 +25,7 @@ from tests.factories import (
     NaccsUserIdFactory,
     StaffFactory,
     method,
+    reception_numbers_exhaust,
 )
 
 pytestmark = pytest.mark.django_db
@@ -372,6 +373,28 @@ def test_second_submit_of_the_same_draft_files_nothing(django_capture_on_commit_
     draft.refresh_from_db()
     assert draft.reception_number == first.reception_number
     assert Application.objects.filter(status=ApplicationStatus.SUBMITTED).count() == 1
+
+
+def test_the_last_reception_number_is_handed_out_then_submission_is_refused_and_files_nothing(
+    django_capture_on_commit_callbacks,
+):
+    reception_numbers_exhaust(left=1)
+    last = application_submit(application=DraftFactory(items=1, desired_start_date=EARLIEST))
+    assert last.reception_number == "9999999S"
+
+    draft = DraftFactory(items=1, desired_start_date=EARLIEST)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(DomainError) as refused,
+    ):
+        application_submit(application=draft)
+    assert refused.value.code == "reception_numbers_exhausted"
+    assert callbacks == []
+    assert not ReceptionNumberAllocation.objects.filter(pk__gt=8_999_999).exists()
+    draft.refresh_from_db()
+    assert draft.status == ApplicationStatus.DRAFT
+    assert draft.reception_number is None
+    assert draft.submitted_at is None
 
 
 def test_draft_whose_date_became_too_early_is_refused_at_submit_and_stays_a_draft(

@@ -31,6 +31,7 @@ from tests.factories import (
     DraftFactory,
     NaccsUserIdFactory,
     StaffFactory,
+    identifiers_exhaust,
     staff_in,
     submitted_application,
 )
@@ -291,6 +292,24 @@ def test_a_desired_identifier_taken_since_submission_is_replaced_by_an_allocated
     assert issued.identifier != "K12"
     assert "O" not in issued.identifier and "I" not in issued.identifier
     assert NaccsUserId.objects.filter(contract=application.contract, identifier="K12").count() == 1
+
+
+def test_approval_in_a_contract_with_no_identifier_left_is_refused_and_issues_nothing(
+    taken, approver, django_capture_on_commit_callbacks
+):
+    identifiers_exhaust(taken.contract)
+    held = NaccsUserId.objects.filter(contract=taken.contract).count()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError) as refused:
+        application_approve(application=taken, actor=approver)
+    assert refused.value.code == "identifiers_exhausted"
+    assert "払い出せる識別番号が残っていない" in refused.value.message
+    taken.refresh_from_db()
+    assert taken.status == ApplicationStatus.UNDER_REVIEW
+    assert taken.start_date is None
+    assert NaccsUserId.objects.filter(contract=taken.contract).count() == held
+    assert not NaccsUserId.objects.filter(issued_by=taken).exists()
+    assert audit_entries(taken, "application_approve") == []
+    assert approval_mails() == []
 
 
 def test_an_identifier_held_by_another_contract_is_still_given_as_desired(reviewer, approver):

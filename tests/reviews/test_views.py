@@ -18,6 +18,7 @@ from tests.factories import (
     HOLIDAY,
     ContractFactory,
     DraftFactory,
+    identifiers_exhaust,
     otp_login,
     staff_with_device,
     submitted_application,
@@ -593,6 +594,19 @@ def test_without_four_eyes_the_reviewer_who_took_it_may_approve(staff_client, re
     _approve(staff_client, application)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
+
+
+def test_approval_once_the_contract_has_no_identifier_left_is_refused_with_a_message(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    identifiers_exhaust(application.contract)
+    response = _approve(staff_client, application)
+    assert response.status_code == 200
+    page = Page(response)
+    assert page.screen == "staff-application"
+    assert "払い出せる識別番号が残っていない" in page.page_errors()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
 def test_drafts_are_404_on_the_staff_application_page(staff_client):
