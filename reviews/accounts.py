@@ -18,8 +18,7 @@ from applications.roles import role_of
 
 from . import selectors, services
 from .forms import StaffAccountForm, StaffAccountUpdateForm, StaffEnrolmentForm
-from .permissions import staff_required
-from .services import PERM_MANAGE_STAFF
+from .permissions import PERM_MANAGE_STAFF, staff_required
 
 
 def _link_sent(request, sent: services.EnrolmentLinkSent):

@@ -12,10 +12,12 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit
+from applications import audit, workflow
 from applications.identifiers import USER_CODE_RE
 from applications.models import Application, ApplicationItem, ApplicationStatus, Contract, NaccsUserId, User
 from applications.reception_numbers import RECEPTION_NUMBER_RE
+
+from .permissions import PERM_REVIEW, four_eyes_refusal, permission_refusal, progress_notice_refusal
 
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 PAGE_SIZE = 50
@@ -131,6 +133,50 @@ def application_for_staff(*, application_id: int) -> Application:
             ),
         ),
         pk=application_id,
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationActions:
+    """What the staff member looking at an application may do with it now: the page offers exactly these.
+
+    `approve_refusal` is why approval is not offered while the application waits for a decision (the four-eyes
+    rule), so the page can say so instead of offering a button that could only be refused."""
+
+    take: bool = False
+    approve: bool = False
+    reject: bool = False
+    notice: bool = False
+    approve_refusal: str | None = None
+    review_closed: bool = False
+
+    @property
+    def decide(self) -> bool:
+        """A decision is open to this staff member: approve, reject, or a reason why not approve."""
+        return self.approve or self.reject or self.approve_refusal is not None
+
+
+def application_actions(*, application: Application, actor: User) -> ApplicationActions:
+    """The actions of the staff application page for `actor`, by the rules the services enforce: the staff
+    permission (reviews/permissions.py), the status flow (applications/workflow.py) and, for approval, the
+    four-eyes rule on the actor's role and on who took the application."""
+    closed = not workflow.ALLOWED_TRANSITIONS.get(application.status)
+    if permission_refusal(actor, PERM_REVIEW):
+        return ApplicationActions(review_closed=closed)
+    approve, approve_refusal = False, None
+    if workflow.can_transition(application.status, ApplicationStatus.APPROVED):
+        refusal = four_eyes_refusal(application, actor)
+        if refusal is None:
+            approve = True
+        else:
+            approve_refusal = refusal.message
+    return ApplicationActions(
+        take=workflow.can_transition(application.status, ApplicationStatus.UNDER_REVIEW),
+        approve=approve,
+        reject=workflow.can_transition(application.status, ApplicationStatus.REJECTED),
+        notice=progress_notice_refusal(application) is None,
+        approve_refusal=approve_refusal,
+        review_closed=closed,
     )
 
 

@@ -41,14 +41,20 @@ from notifications.services import (
 )
 
 from . import selectors
-
-PERM_REVIEW = "applications.review_application"
-PERM_APPROVE = "applications.approve_application"
+from .permissions import (
+    PERM_APPROVE,  # noqa: F401 - part of this module's interface
+    PERM_MANAGE_STAFF,
+    PERM_REVIEW,
+    four_eyes_refusal,
+    permission_refusal,
+    progress_notice_refusal,
+)
 
 
 def _require(actor: User, permission: str) -> None:
-    if not (actor.is_active and actor.is_staff and actor.has_perm(permission)):
-        raise DomainError(_("この操作を行う権限がありません。"), code="permission_denied")
+    refusal = permission_refusal(actor, permission)
+    if refusal:
+        raise refusal
 
 
 def _locked(application_id: int) -> Application:
@@ -92,18 +98,9 @@ def check_confirmed_start_date(day: datetime.date, *, today: datetime.date) -> N
 
 
 def _check_four_eyes(application: Application, actor: User) -> None:
-    """With NSS_FOUR_EYES on, only an approver approves, and never the reviewer who took the application."""
-    if not settings.NSS_FOUR_EYES:
-        return
-    if not actor.has_perm(PERM_APPROVE):
-        raise DomainError(_("承認には承認者の権限が必要です（4つの目の原則）。"), code="four_eyes_role")
-    if application.reviewer_id == actor.pk:
-        raise DomainError(
-            _(
-                "この申込を担当した審査担当者は承認できません。別の承認者が承認してください（4つの目の原則）。"
-            ),
-            code="four_eyes_same_person",
-        )
+    refusal = four_eyes_refusal(application, actor)
+    if refusal:
+        raise refusal
 
 
 @transaction.atomic
@@ -246,8 +243,9 @@ def progress_notice_post(*, application: Application, actor: User, text: str) ->
     if not text:
         raise DomainError(_("通知内容を入力してください。"), field="text", code="required")
     locked = _locked(application.pk)
-    if locked.status == ApplicationStatus.DRAFT:
-        raise workflow.IllegalTransition(_("作成中の申込には通知できません。"), code="draft")
+    refusal = progress_notice_refusal(locked)
+    if refusal:
+        raise refusal
     notice = ProgressNotice.objects.create(
         application=locked, text=text, posted_by=actor, posted_at=clock.now()
     )
@@ -290,7 +288,6 @@ def _email_context(application: Application, **extra) -> dict:
 # the staff member's own address. Opening it shows them a new TOTP secret; they set their own password and confirm
 # the authenticator with one code. Stopping or resetting an account raises its session epoch, ending its sessions.
 
-PERM_MANAGE_STAFF = "applications.manage_staff"
 STAFF_ENROLMENT = EnrolmentPurpose.STAFF_ENROLMENT
 APPROVER = "approver"
 

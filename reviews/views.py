@@ -17,8 +17,7 @@ from notifications.models import Email
 
 from . import selectors, services
 from .forms import ApproveForm, NoticeForm, QueueFilterForm, RejectForm, StaffLoginForm
-from .permissions import staff_required
-from .services import PERM_REVIEW
+from .permissions import PERM_REVIEW, staff_required
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,6 +79,7 @@ def _detail_context(request, application, **forms):
         ),
         "reject_form": forms.get("reject_form") or RejectForm(initial={"seen_status": application.status}),
         "notice_form": forms.get("notice_form") or NoticeForm(),
+        "actions": selectors.application_actions(application=application, actor=request.user),
         "overdue": application.is_overdue_on(today),
     }
 
