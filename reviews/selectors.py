@@ -12,10 +12,19 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit, workflow
+from applications import audit, enrolment, workflow
 from applications.identifiers import USER_CODE_RE
-from applications.models import Application, ApplicationItem, ApplicationStatus, Contract, NaccsUserId, User
+from applications.models import (
+    Application,
+    ApplicationItem,
+    ApplicationStatus,
+    Contract,
+    EnrolmentPurpose,
+    NaccsUserId,
+    User,
+)
 from applications.reception_numbers import RECEPTION_NUMBER_RE
+from applications.roles import role_of
 
 from .permissions import PERM_REVIEW, four_eyes_refusal, permission_refusal, progress_notice_refusal
 
@@ -205,3 +214,21 @@ def staff_accounts():
             Exists(confirmed) & ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()
         )
     )
+
+
+def staff_account_list() -> list[User]:
+    """スタッフアカウント: every staff account by user ID, each with `role` and `enrolled`, in two queries however
+    many there are."""
+    accounts = list(staff_accounts().prefetch_related("groups").order_by("username"))
+    for account in accounts:
+        account.role = role_of(account)
+    return accounts
+
+
+def staff_account_get(*, account_id: int) -> User:
+    """One staff account (404 for any other user) with `role`, `enrolled` and `pending_link`: its open enrolment
+    link (sent, and neither used, voided nor expired), or None."""
+    account = get_object_or_404(staff_accounts().prefetch_related("groups"), pk=account_id)
+    account.role = role_of(account)
+    account.pending_link = enrolment.token_pending(user=account, purpose=EnrolmentPurpose.STAFF_ENROLMENT)
+    return account

@@ -3,6 +3,7 @@ status, role and who took the application, exactly as the services decide), and 
 
 import pytest
 from django.db import transaction
+from django.http import Http404
 
 from applications.exceptions import DomainError
 from applications.models import Application, ApplicationStatus
@@ -204,3 +205,52 @@ def test_offered_actions_match_what_the_services_allow(settings, four_eyes_on, h
     )
     under_review.refresh_from_db()
     assert under_review.status == ApplicationStatus.UNDER_REVIEW
+
+
+# --- staff accounts ----------------------------------------------------------------------------------------------
+
+
+def test_the_staff_account_list_is_every_staff_account_by_user_id_with_role_and_enrolment(
+    django_assert_num_queries, customer
+):
+    enrolled_reviewer = staff_with_device("reviewer", username="b-reviewer")
+    waiting_approver = staff_in("approver", username="a-approver")  # no authenticator yet
+    no_role = staff_with_device(None, username="c-nobody")
+    stopped = staff_with_device("reviewer", username="d-stopped", is_active=False)
+
+    with django_assert_num_queries(2):
+        accounts = selectors.staff_account_list()
+
+    assert [account.username for account in accounts] == ["a-approver", "b-reviewer", "c-nobody", "d-stopped"]
+    assert customer.pk not in {account.pk for account in accounts}
+    by_name = {account.username: account for account in accounts}
+    assert (by_name["a-approver"].role, by_name["a-approver"].enrolled) == ("approver", False)
+    assert (by_name["b-reviewer"].role, by_name["b-reviewer"].enrolled) == ("reviewer", True)
+    assert (by_name["c-nobody"].role, by_name["c-nobody"].enrolled) == (None, True)
+    assert by_name["d-stopped"].is_active is False
+    assert {account.pk for account in accounts} == {
+        enrolled_reviewer.pk,
+        waiting_approver.pk,
+        no_role.pk,
+        stopped.pk,
+    }
+
+
+def test_a_staff_account_comes_with_role_enrolment_and_its_open_link(approver):
+    sent = review_services.staff_account_create(
+        actor=approver, username="new-reviewer", full_name="新人", email="new@nacc.example", role="reviewer"
+    )
+    account = selectors.staff_account_get(account_id=sent.account.pk)
+    assert account.role == "reviewer"
+    assert account.enrolled is False
+    assert account.pending_link is not None
+    assert account.pending_link.expires_at == sent.expires_at
+
+    enrolled = selectors.staff_account_get(account_id=approver.pk)
+    assert (enrolled.role, enrolled.enrolled, enrolled.pending_link) == ("approver", True, None)
+
+
+def test_a_customer_or_an_unknown_id_is_not_a_staff_account(customer):
+    for account_id in (customer.pk, 999_999):
+        with pytest.raises(Http404):
+            selectors.staff_account_get(account_id=account_id)
