@@ -19,14 +19,14 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import clock
-from .exceptions import ApplicationError
+from .exceptions import DomainError
 from .models import EnrolmentToken, User
 
 # Tokens are 43 characters (token_urlsafe(32)); anything much longer is not one of ours and is not even hashed.
 MAX_TOKEN_LENGTH = 100
 
 
-class EnrolmentTokenInvalid(ApplicationError):
+class EnrolmentTokenInvalid(DomainError):
     """The link is unknown, used, voided or expired, or its account is stopped. One message for all of them."""
 
     def __init__(self, message=None):

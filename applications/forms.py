@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, rules
-from .exceptions import ApplicationError
+from .exceptions import DomainError, form_add_domain_error
 from .models import ApplicationItem, Contract, ProcessingMethod
 from .validators import validate_single_line_text
 
@@ -22,10 +22,6 @@ class PhoneField(forms.CharField):
 
     def to_python(self, value):
         return rules.normalise_phone(super().to_python(value))
-
-
-def _add_rule_error(form: forms.Form, error: ApplicationError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 class ApplicantForm(forms.Form):
@@ -129,8 +125,8 @@ class AddIdsForm(forms.Form):
             return cleaned
         try:
             rules.check_desired_start_date(cleaned.get("desired_start_date"), today=clock.today())
-        except ApplicationError as error:
-            _add_rule_error(self, error)
+        except DomainError as error:
+            form_add_domain_error(self, error)
         if self.action == self.PROCEED:
             if self.has_item_input():
                 self.add_error(
@@ -151,6 +147,6 @@ class AddIdsForm(forms.Form):
         for check in checks:
             try:
                 check()
-            except ApplicationError as error:
-                _add_rule_error(self, error)
+            except DomainError as error:
+                form_add_domain_error(self, error)
         return cleaned

@@ -4,6 +4,10 @@ order that never uses the letters O and I (they read as 0 and 1 on a licence car
 import itertools
 import string
 
+from django.utils.translation import gettext as _
+
+from .exceptions import DomainError
+
 ALLOCATION_ALPHABET = "".join(c for c in string.ascii_uppercase if c not in "OI") + string.digits
 
 
@@ -16,7 +20,10 @@ def allocation_order():
 
 def pick_identifiers(desired: list[str], taken: set[str]) -> list[str]:
     """One identifier per asked ID, in order: the desired one when it is free and not picked already in this
-    batch, else the next free one of `allocation_order()`. `taken` is every identifier the contract holds."""
+    batch, else the next free one of `allocation_order()`. `taken` is every identifier the contract holds.
+
+    When the contract holds every identifier of the order (24 × 34 × 34 = 27,744), the approval is refused with
+    a DomainError: nothing is issued, and the staff member is told why instead of seeing a server error."""
     used = set(taken)
     result: list[str | None] = []
     for wish in desired:
@@ -31,7 +38,13 @@ def pick_identifiers(desired: list[str], taken: set[str]) -> list[str]:
             try:
                 candidate = next(candidates)
             except StopIteration:
-                raise OverflowError("no free 識別番号 left in this contract") from None
+                raise DomainError(
+                    _(
+                        "この利用者コードで払い出せる識別番号が残っていないため、承認できません。"
+                        "システム管理者に連絡してください。"
+                    ),
+                    code="identifiers_exhausted",
+                ) from None
             used.add(candidate)
             result[index] = candidate
     return result  # type: ignore[return-value]

@@ -4,7 +4,8 @@ The digits are ``1000000 + n`` where ``n`` is the id of a row in ReceptionNumber
 submission transaction: the database hands out each id once, so two submissions never share a number. On
 PostgreSQL a rolled-back id is a gap, never a repeat; on SQLite (local demo only) a rolled-back id can be handed
 out again, which is harmless because nobody saw it (the receipt e-mail is sent only after commit).
-That leaves 8,999,999 numbers.
+That leaves 8,999,999 numbers; once they are all used, a submission is refused with a DomainError (the customer is
+told, nothing is filed) rather than failing with a server error.
 
 The guide's sample ``1751795B`` only shows the shape: under this algorithm its check letter would be ``V``.
 
@@ -21,6 +22,10 @@ digit is mistyped or two adjacent digits are swapped.
 
 import re
 
+from django.utils.translation import gettext as _
+
+from .exceptions import DomainError
+
 CHECK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXY"
 WEIGHTS = (8, 7, 6, 5, 4, 3, 2)
 FIRST_NUMBER = 1_000_000
@@ -36,9 +41,19 @@ def check_letter(digits: str) -> str:
 
 
 def reception_number_from_sequence(sequence_value: int) -> str:
+    """The number of the allocation row `sequence_value` (1 … 8,999,999)."""
+    if sequence_value < 1:
+        # The database never hands out such an id: a caller's mistake, not a situation to tell the customer about.
+        raise ValueError("a reception number sequence value starts at 1")
     number = FIRST_NUMBER + sequence_value
-    if not FIRST_NUMBER < number <= LAST_NUMBER:
-        raise OverflowError("the reception number range is exhausted")
+    if number > LAST_NUMBER:
+        raise DomainError(
+            _(
+                "申込受付番号を払い出せないため、申込を登録できませんでした。"
+                "お手数ですが、NACCSセンターにお問い合わせください。"
+            ),
+            code="reception_numbers_exhausted",
+        )
     digits = f"{number:07d}"
     return digits + check_letter(digits)
 

@@ -1,7 +1,7 @@
 """The rules of the filing journey (SPEC §3), one function each.
 
 Forms call them to put a message next to the field; services call them again inside their transaction, where
-they are authoritative. Each raises ApplicationError with the Japanese message the customer reads.
+they are authoritative. Each raises DomainError with the Japanese message the customer reads.
 """
 
 import datetime
@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from . import business_calendar
 from .dates import format_date
-from .exceptions import ApplicationError
+from .exceptions import DomainError
 from .hyphens import normalise_hyphenated_number
 from .identifiers import is_valid_identifier, normalise_identifier
 from .models import Application, ApplicationItem, Contract, NaccsUserId, ProcessingMethod
@@ -30,11 +30,11 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
     """利用開始希望日: a business day, ≥ N business days after `today` (submission day), ≤ M months ahead."""
     field = "desired_start_date"
     if day is None:
-        raise ApplicationError(_("利用開始希望日を入力してください。"), field=field, code="required")
+        raise DomainError(_("利用開始希望日を入力してください。"), field=field, code="required")
     if not business_calendar.is_business_day(day):
         holiday = business_calendar.holiday_name(day)
         reason = _("祝日（%(name)s）") % {"name": holiday} if holiday else _("営業日ではない日")
-        raise ApplicationError(
+        raise DomainError(
             _("%(date)sは%(reason)sです。平日（土日祝日を除く）を指定してください。")
             % {"date": format_date(day), "reason": reason},
             field=field,
@@ -42,7 +42,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
         )
     earliest = earliest_start_date(today)
     if day < earliest:
-        raise ApplicationError(
+        raise DomainError(
             _("利用開始希望日は申込日から%(days)d営業日以降（%(earliest)s以降）を指定してください。")
             % {"days": settings.NSS_START_DATE_MIN_BUSINESS_DAYS, "earliest": format_date(earliest)},
             field=field,
@@ -50,7 +50,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
         )
     latest = latest_start_date(today)
     if day > latest:
-        raise ApplicationError(
+        raise DomainError(
             _("利用開始希望日は%(months)dか月以内（%(latest)sまで）を指定してください。")
             % {"months": settings.NSS_START_DATE_MAX_MONTHS, "latest": format_date(latest)},
             field=field,
@@ -65,9 +65,9 @@ def normalise_broker_name(raw: str) -> str:
 
 def check_processing_method(contract: Contract, method: ProcessingMethod | None) -> None:
     if method is None:
-        raise ApplicationError(_("処理方式を選択してください。"), field="processing_method", code="required")
+        raise DomainError(_("処理方式を選択してください。"), field="processing_method", code="required")
     if not contract.processing_methods.filter(pk=method.pk).exists():
-        raise ApplicationError(
+        raise DomainError(
             _("%(method)sはご契約の処理方式ではありません。") % {"method": method.name},
             field="processing_method",
             code="method_not_in_contract",
@@ -80,12 +80,12 @@ def check_desired_identifier(contract: Contract, application: Application, ident
     if not identifier:
         return
     if not is_valid_identifier(identifier):
-        raise ApplicationError(
+        raise DomainError(
             _("希望識別番号は英大文字・数字3文字で入力してください。"), field=field, code="identifier_shape"
         )
     check_identifier_free_in_contract(contract, identifier)
     if ApplicationItem.objects.filter(application=application, desired_identifier=identifier).exists():
-        raise ApplicationError(
+        raise DomainError(
             _("識別番号%(identifier)sはこの申込で既に設定されています。") % {"identifier": identifier},
             field=field,
             code="identifier_repeated",
@@ -94,7 +94,7 @@ def check_desired_identifier(contract: Contract, application: Application, ident
 
 def check_identifier_free_in_contract(contract: Contract, identifier: str) -> None:
     if NaccsUserId.objects.filter(contract=contract, identifier=identifier).exists():
-        raise ApplicationError(
+        raise DomainError(
             _(
                 "識別番号%(identifier)sはご契約で既に使用されています（%(user_id)s）。別の番号を入力してください。"
             )
@@ -107,14 +107,14 @@ def check_identifier_free_in_contract(contract: Contract, identifier: str) -> No
 def check_broker_name(application: Application, method: ProcessingMethod | None, broker_name: str) -> None:
     field = "broker_name"
     if not broker_name:
-        raise ApplicationError(_("通関士氏名を入力してください。"), field=field, code="required")
+        raise DomainError(_("通関士氏名を入力してください。"), field=field, code="required")
     if (
         method
         and ApplicationItem.objects.filter(
             application=application, processing_method=method, broker_name=broker_name
         ).exists()
     ):
-        raise ApplicationError(
+        raise DomainError(
             _(
                 "%(name)sさんの%(method)sの通関士IDは既に設定されています。1人の通関士に必要なIDは処理方式ごとに1つです。"
             )
@@ -128,16 +128,16 @@ def check_item_count(count: int, *, adding: bool) -> None:
     """1 to NSS_MAX_IDS_PER_APPLICATION IDs in one application."""
     maximum = settings.NSS_MAX_IDS_PER_APPLICATION
     if adding and count >= maximum:
-        raise ApplicationError(
+        raise DomainError(
             _("1回の申込で追加できる通関士IDは%(max)d件までです。") % {"max": maximum}, code="too_many_ids"
         )
     if not adding and count < 1:
-        raise ApplicationError(
+        raise DomainError(
             _("通関士IDを1件以上設定してください（「設定する」ボタンで申込情報に追加します）。"),
             code="no_ids",
         )
     if not adding and count > maximum:
-        raise ApplicationError(
+        raise DomainError(
             _("1回の申込で追加できる通関士IDは%(max)d件までです。") % {"max": maximum}, code="too_many_ids"
         )
 

@@ -16,7 +16,7 @@ from notifications.services import email_application_received_queue
 
 from . import audit, business_calendar, clock, roles, rules, workflow
 from .email_context import application_email_context
-from .exceptions import ApplicationError
+from .exceptions import DomainError
 from .models import (
     Application,
     ApplicationItem,
@@ -51,7 +51,7 @@ def _locked_draft(application_id: int) -> Application:
 def application_draft_start(*, user: User, kind: str = ApplicationKind.ADD_CUSTOMS_BROKER_IDS) -> Application:
     """Resume the account's draft of this kind, or start one prefilled from the account (申込担当者)."""
     if not user.is_customer:
-        raise ApplicationError(_("お客様のアカウントでログインしてください。"), code="not_customer")
+        raise DomainError(_("お客様のアカウントでログインしてください。"), code="not_customer")
     existing = Application.objects.filter(created_by=user, kind=kind, status=ApplicationStatus.DRAFT).first()
     if existing:
         return existing
@@ -180,7 +180,7 @@ def application_submit(*, application: Application) -> Application:
 
 def _check_complete(draft: Application) -> None:
     if not (draft.applicant_name and draft.applicant_email and draft.applicant_phone):
-        raise ApplicationError(
+        raise DomainError(
             _("申込担当者の氏名・電話番号・メールアドレスを入力してください。"), code="applicant_missing"
         )
     rules.check_desired_start_date(draft.desired_start_date, today=clock.today())
@@ -205,7 +205,7 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
     Under the row lock, so a withdrawal racing a reviewer's 担当する leaves exactly one of them applied."""
     locked = Application.objects.select_for_update(no_key=True).get(pk=application.pk)
     if locked.contract_id != actor.contract_id:
-        raise ApplicationError(_("この申込は取り下げできません。"), code="not_own")
+        raise DomainError(_("この申込は取り下げできません。"), code="not_own")
     old = workflow.transition(locked, ApplicationStatus.WITHDRAWN)
     locked.save(update_fields=["status", "updated_at"])
     audit.record(locked, actor=actor, action="application_withdraw", changes={"status": [old, locked.status]})

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import selectors, services, workflow
-from .exceptions import ApplicationError
+from .exceptions import DomainError, form_add_domain_error
 from .forms import AddIdsForm, ApplicantForm
 from .models import Application, ApplicationStatus
 from .permissions import customer_required
@@ -99,8 +99,8 @@ def add_ids(request, pk):
                 return redirect(
                     reverse("applications:add-ids", kwargs={"pk": application.pk}) + "#application-info"
                 )
-            except ApplicationError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+            except DomainError as error:
+                form_add_domain_error(form, error)
     context = {
         "application": application,
         "contract": contract,
@@ -123,7 +123,7 @@ def confirm(request, pk):
     if request.method == "POST":
         try:
             submitted = services.application_submit(application=application)
-        except ApplicationError as exc:
+        except DomainError as exc:
             if exc.code == "already_submitted":
                 messages.info(request, exc.message)
                 return redirect("applications:complete", pk=application.pk)
@@ -175,7 +175,7 @@ def withdraw(request, pk):
     application = selectors.application_get(user=request.user, application_id=pk)
     try:
         services.application_withdraw(application=application, actor=request.user)
-    except ApplicationError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("申込を取り下げました。"))

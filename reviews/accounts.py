@@ -6,20 +6,17 @@ import io
 
 import segno
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from applications import enrolment
-from applications.exceptions import ApplicationError
-from applications.models import User
-from applications.roles import role_of
+from applications.exceptions import DomainError, form_add_domain_error
 
 from . import selectors, services
 from .forms import StaffAccountForm, StaffAccountUpdateForm, StaffEnrolmentForm
-from .permissions import staff_required
-from .services import PERM_MANAGE_STAFF
+from .permissions import PERM_MANAGE_STAFF, staff_required
 
 
 def _link_sent(request, sent: services.EnrolmentLinkSent):
@@ -47,42 +44,36 @@ def account_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             sent = services.staff_account_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             return _link_sent(request, sent)
-    accounts = list(selectors.staff_accounts().prefetch_related("groups").order_by("username"))
-    for account in accounts:
-        account.role = role_of(account)
+    accounts = selectors.staff_account_list()
     return render(request, "reviews/staff_accounts.html", {"accounts": accounts, "form": form})
-
-
-def _enrolment_state(account: User) -> dict:
-    """Whether the staff member has enrolled (own password and a confirmed authenticator), and the open link."""
-    enrolled = selectors.staff_accounts().filter(pk=account.pk, enrolled=True).exists()
-    pending = enrolment.token_pending(user=account, purpose=services.STAFF_ENROLMENT)
-    return {
-        "enrolled": enrolled,
-        "link_expires_at": services.format_datetime_ja(pending.expires_at) if pending else None,
-    }
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required(PERM_MANAGE_STAFF)
 def account_detail(request, pk):
-    account = get_object_or_404(User, pk=pk, is_staff=True)
+    account = selectors.staff_account_get(account_id=pk)
     form = StaffAccountUpdateForm(
-        request.POST or None, initial={"role": role_of(account), "is_active": account.is_active}
+        request.POST or None, initial={"role": account.role, "is_active": account.is_active}
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.staff_account_update(actor=request.user, account=account, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             messages.success(request, _("スタッフアカウントを更新しました。"))
             return redirect("reviews:account", pk=account.pk)
-    context = {"account": account, "form": form, **_enrolment_state(account)}
+    link = account.pending_link
+    context = {
+        "account": account,
+        "form": form,
+        "enrolled": account.enrolled,
+        "link_expires_at": services.format_datetime_ja(link.expires_at) if link else None,
+    }
     return render(request, "reviews/staff_account.html", context)
 
 
@@ -90,10 +81,10 @@ def account_detail(request, pk):
 @staff_required(PERM_MANAGE_STAFF)
 def account_reset(request, pk):
     """再発行: the old password and authenticator stop working; a new enrolment link goes to the owner."""
-    account = get_object_or_404(User, pk=pk, is_staff=True)
+    account = selectors.staff_account_get(account_id=pk)
     try:
         sent = services.staff_credentials_reset(actor=request.user, account=account)
-    except ApplicationError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return redirect("reviews:account", pk=account.pk)
     return _link_sent(request, sent)
@@ -138,8 +129,8 @@ def enrol(request, token):
             )
         except enrolment.EnrolmentTokenInvalid:
             return _invalid_link(request)
-        except ApplicationError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except DomainError as error:
+            form_add_domain_error(form, error)
         else:
             return redirect("reviews:enrol-complete")
     context = {

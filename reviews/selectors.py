@@ -12,7 +12,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit
+from applications import audit, enrolment, workflow
 from applications.identifiers import USER_CODE_RE
 from applications.models import (
     OPEN_STATUSES,
@@ -20,10 +20,14 @@ from applications.models import (
     ApplicationItem,
     ApplicationStatus,
     Contract,
+    EnrolmentPurpose,
     NaccsUserId,
     User,
 )
 from applications.reception_numbers import RECEPTION_NUMBER_RE
+from applications.roles import role_of
+
+from .permissions import PERM_REVIEW, four_eyes_refusal, permission_refusal, progress_notice_refusal
 
 PAGE_SIZE = 50
 # A company-name search matching more offices than this is too broad to be useful; narrow it.
@@ -141,6 +145,50 @@ def application_for_staff(*, application_id: int) -> Application:
     )
 
 
+@dataclass(frozen=True)
+class ApplicationActions:
+    """What the staff member looking at an application may do with it now: the page offers exactly these.
+
+    `approve_refusal` is why approval is not offered while the application waits for a decision (the four-eyes
+    rule), so the page can say so instead of offering a button that could only be refused."""
+
+    take: bool = False
+    approve: bool = False
+    reject: bool = False
+    notice: bool = False
+    approve_refusal: str | None = None
+    review_closed: bool = False
+
+    @property
+    def decide(self) -> bool:
+        """A decision is open to this staff member: approve, reject, or a reason why not approve."""
+        return self.approve or self.reject or self.approve_refusal is not None
+
+
+def application_actions(*, application: Application, actor: User) -> ApplicationActions:
+    """The actions of the staff application page for `actor`, by the rules the services enforce: the staff
+    permission (reviews/permissions.py), the status flow (applications/workflow.py) and, for approval, the
+    four-eyes rule on the actor's role and on who took the application."""
+    closed = not workflow.ALLOWED_TRANSITIONS.get(application.status)
+    if permission_refusal(actor, PERM_REVIEW):
+        return ApplicationActions(review_closed=closed)
+    approve, approve_refusal = False, None
+    if workflow.can_transition(application.status, ApplicationStatus.APPROVED):
+        refusal = four_eyes_refusal(application, actor)
+        if refusal is None:
+            approve = True
+        else:
+            approve_refusal = refusal.message
+    return ApplicationActions(
+        take=workflow.can_transition(application.status, ApplicationStatus.UNDER_REVIEW),
+        approve=approve,
+        reject=workflow.can_transition(application.status, ApplicationStatus.REJECTED),
+        notice=progress_notice_refusal(application) is None,
+        approve_refusal=approve_refusal,
+        review_closed=closed,
+    )
+
+
 def audit_trail(*, application: Application) -> list[LogEntry]:
     """Every audit entry of the application, oldest first, with the actor."""
     content_type = ContentType.objects.get_for_model(Application)
@@ -166,3 +214,21 @@ def staff_accounts():
             Exists(confirmed) & ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()
         )
     )
+
+
+def staff_account_list() -> list[User]:
+    """スタッフアカウント: every staff account by user ID, each with `role` and `enrolled`, in two queries however
+    many there are."""
+    accounts = list(staff_accounts().prefetch_related("groups").order_by("username"))
+    for account in accounts:
+        account.role = role_of(account)
+    return accounts
+
+
+def staff_account_get(*, account_id: int) -> User:
+    """One staff account (404 for any other user) with `role`, `enrolled` and `pending_link`: its open enrolment
+    link (sent, and neither used, voided nor expired), or None."""
+    account = get_object_or_404(staff_accounts().prefetch_related("groups"), pk=account_id)
+    account.role = role_of(account)
+    account.pending_link = enrolment.token_pending(user=account, purpose=EnrolmentPurpose.STAFF_ENROLMENT)
+    return account

@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import audit, business_calendar, clock, crypto, dates, enrolment, passwords, workflow
 from applications.email_context import application_email_context
-from applications.exceptions import ApplicationError
+from applications.exceptions import DomainError
 from applications.identifier_allocation import pick_identifiers
 from applications.models import (
     Application,
@@ -31,12 +31,8 @@ from applications.models import (
     User,
 )
 from applications.roles import (
-    APPROVE_APPLICATION,
     APPROVER,
-    MANAGE_STAFF,
-    REVIEW_APPLICATION,
     STAFF_ROLES,
-    permission_name,
     role_of,
 )
 from notifications.models import Email
@@ -48,14 +44,20 @@ from notifications.services import (
 )
 
 from . import selectors
-
-PERM_REVIEW = permission_name(REVIEW_APPLICATION)
-PERM_APPROVE = permission_name(APPROVE_APPLICATION)
+from .permissions import (
+    PERM_APPROVE,  # noqa: F401 - part of this module's interface
+    PERM_MANAGE_STAFF,
+    PERM_REVIEW,
+    four_eyes_refusal,
+    permission_refusal,
+    progress_notice_refusal,
+)
 
 
 def _require(actor: User, permission: str) -> None:
-    if not (actor.is_active and actor.is_staff and actor.has_perm(permission)):
-        raise ApplicationError(_("この操作を行う権限がありません。"), code="permission_denied")
+    refusal = permission_refusal(actor, permission)
+    if refusal:
+        raise refusal
 
 
 def _locked(application_id: int) -> Application:
@@ -87,30 +89,21 @@ def confirmed_start_date_default(application: Application, *, today: datetime.da
 
 def check_confirmed_start_date(day: datetime.date, *, today: datetime.date) -> None:
     if not business_calendar.is_business_day(day):
-        raise ApplicationError(
+        raise DomainError(
             _("%(date)sは営業日ではありません。") % {"date": dates.format_date(day)},
             field="start_date",
             code="not_business_day",
         )
     if day <= today:
-        raise ApplicationError(
+        raise DomainError(
             _("利用開始日は翌営業日以降の日付を指定してください。"), field="start_date", code="too_early"
         )
 
 
 def _check_four_eyes(application: Application, actor: User) -> None:
-    """With NSS_FOUR_EYES on, only an approver approves, and never the reviewer who took the application."""
-    if not settings.NSS_FOUR_EYES:
-        return
-    if not actor.has_perm(PERM_APPROVE):
-        raise ApplicationError(_("承認には承認者の権限が必要です（4つの目の原則）。"), code="four_eyes_role")
-    if application.reviewer_id == actor.pk:
-        raise ApplicationError(
-            _(
-                "この申込を担当した審査担当者は承認できません。別の承認者が承認してください（4つの目の原則）。"
-            ),
-            code="four_eyes_same_person",
-        )
+    refusal = four_eyes_refusal(application, actor)
+    if refusal:
+        raise refusal
 
 
 @transaction.atomic
@@ -224,7 +217,7 @@ def application_reject(
     _require(actor, PERM_REVIEW)
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError(_("不受理の理由を入力してください。"), field="reason", code="required")
+        raise DomainError(_("不受理の理由を入力してください。"), field="reason", code="required")
     locked = _locked(application.pk)
     _expect_version(locked, seen_status)
     old = workflow.transition(locked, ApplicationStatus.REJECTED)
@@ -253,10 +246,11 @@ def progress_notice_post(*, application: Application, actor: User, text: str) ->
     _require(actor, PERM_REVIEW)
     text = (text or "").strip()
     if not text:
-        raise ApplicationError(_("通知内容を入力してください。"), field="text", code="required")
+        raise DomainError(_("通知内容を入力してください。"), field="text", code="required")
     locked = _locked(application.pk)
-    if locked.status == ApplicationStatus.DRAFT:
-        raise workflow.IllegalTransition(_("作成中の申込には通知できません。"), code="draft")
+    refusal = progress_notice_refusal(locked)
+    if refusal:
+        raise refusal
     notice = ProgressNotice.objects.create(
         application=locked, text=text, posted_by=actor, posted_at=clock.now()
     )
@@ -285,7 +279,6 @@ def application_email_resend(*, application: Application, email_id: int, actor: 
 # the staff member's own address. Opening it shows them a new TOTP secret; they set their own password and confirm
 # the authenticator with one code. Stopping or resetting an account raises its session epoch, ending its sessions.
 
-PERM_MANAGE_STAFF = permission_name(MANAGE_STAFF)
 STAFF_ENROLMENT = EnrolmentPurpose.STAFF_ENROLMENT
 
 
@@ -323,7 +316,7 @@ format_datetime_ja = dates.format_datetime
 
 def _set_role(account: User, role: str) -> None:
     if role not in STAFF_ROLES:
-        raise ApplicationError(_("役割を選択してください。"), field="role", code="role")
+        raise DomainError(_("役割を選択してください。"), field="role", code="role")
     account.groups.set(Group.objects.filter(name=role))
 
 
@@ -391,7 +384,7 @@ def _check_staff_email_domain(email: str) -> None:
     allowed = settings.NSS_STAFF_EMAIL_DOMAINS
     domain = email.rpartition("@")[2].lower()
     if allowed and domain not in allowed:
-        raise ApplicationError(
+        raise DomainError(
             _("スタッフのメールアドレスは、NACCSセンターのドメイン（%(domains)s）のアドレスにしてください。")
             % {"domains": "、".join(allowed)},
             field="email",
@@ -407,14 +400,12 @@ def staff_account_create(
     _require(actor, PERM_MANAGE_STAFF)
     email = User.objects.normalize_email((email or "").strip())
     if not email:
-        raise ApplicationError(_("メールアドレスを入力してください。"), field="email", code="email_required")
+        raise DomainError(_("メールアドレスを入力してください。"), field="email", code="email_required")
     if User.objects.filter(username__iexact=username).exists():
-        raise ApplicationError(
-            _("このユーザーIDは既に使われています。"), field="username", code="username_taken"
-        )
+        raise DomainError(_("このユーザーIDは既に使われています。"), field="username", code="username_taken")
     _check_staff_email_domain(email)
     if _staff_email_taken(email):
-        raise ApplicationError(
+        raise DomainError(
             _(
                 "このメールアドレスは別のスタッフアカウントで使われています。本人のメールアドレスを入力してください。"
             ),
@@ -429,7 +420,7 @@ def staff_account_create(
         with transaction.atomic():  # a savepoint: the unique constraints settle a race with another create
             account.save()
     except IntegrityError as error:
-        raise ApplicationError(
+        raise DomainError(
             _("このユーザーIDまたはメールアドレスは既に使われています。"), field="username", code="taken"
         ) from error
     _set_role(account, role)
@@ -455,14 +446,12 @@ def staff_account_update(*, actor: User, account: User, role: str, is_active: bo
     _require_fresh(actor, PERM_MANAGE_STAFF)
     locked = User.objects.select_for_update(no_key=True).get(pk=account.pk, is_staff=True)
     if locked.pk == actor.pk and not is_active:
-        raise ApplicationError(
-            _("自分のアカウントは停止できません。"), field="is_active", code="self_deactivate"
-        )
+        raise DomainError(_("自分のアカウントは停止できません。"), field="is_active", code="self_deactivate")
     old_role = role_of(locked)
     old_active = locked.is_active
     removes_an_approver = old_role == APPROVER and old_active and (role != APPROVER or not is_active)
     if removes_an_approver and not _login_capable_approvers().exclude(pk=locked.pk).exists():
-        raise ApplicationError(
+        raise DomainError(
             _(
                 "利用できる承認者がほかにいないため、このアカウントを停止または審査担当者に変更できません。先に別の承認者を登録してください。"
             ),
@@ -491,12 +480,12 @@ def staff_credentials_reset(*, actor: User, account: User) -> EnrolmentLinkSent:
     _require(actor, PERM_MANAGE_STAFF)
     locked = User.objects.select_for_update(no_key=True).get(pk=account.pk, is_staff=True)
     if not locked.is_active:
-        raise ApplicationError(
+        raise DomainError(
             _("停止中のアカウントには登録用リンクを送れません。先に利用可に戻してください。"),
             code="inactive",
         )
     if not locked.email:
-        raise ApplicationError(
+        raise DomainError(
             _("このアカウントにはメールアドレスが登録されていないため、登録用リンクを送れません。"),
             code="no_email",
         )
@@ -544,18 +533,18 @@ def staff_enrolment_complete(*, raw_token: str, password: str, otp_token: str) -
     try:
         password_validation.validate_password(password, account)
     except ValidationError as error:
-        raise ApplicationError(" ".join(error.messages), field="password1", code="weak_password") from error
+        raise DomainError(" ".join(error.messages), field="password1", code="weak_password") from error
     device = TOTPDevice.objects.filter(
         user=account, name=_enrolment_device_name(token), confirmed=False
     ).first()
     if device is None:  # the page was never shown for this link: nothing to confirm yet
-        raise ApplicationError(
+        raise DomainError(
             _("認証アプリの登録情報が見つかりません。画面を開き直してください。"),
             field="otp_token",
             code="no_device",
         )
     if not device.verify_token(otp_token):
-        raise ApplicationError(
+        raise DomainError(
             _("確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"),
             field="otp_token",
             code="wrong_code",

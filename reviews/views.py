@@ -11,14 +11,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_otp import login as otp_login
 
 from applications import clock
-from applications.exceptions import ApplicationError
+from applications.exceptions import DomainError, form_add_domain_error
 from notifications import services as notification_services
 from notifications.models import Email
 
 from . import selectors, services
 from .forms import ApproveForm, NoticeForm, QueueFilterForm, RejectForm, StaffLoginForm
-from .permissions import staff_required
-from .services import PERM_REVIEW
+from .permissions import PERM_REVIEW, staff_required
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,6 +79,7 @@ def _detail_context(request, application, **forms):
         ),
         "reject_form": forms.get("reject_form") or RejectForm(initial={"seen_status": application.status}),
         "notice_form": forms.get("notice_form") or NoticeForm(),
+        "actions": selectors.application_actions(application=application, actor=request.user),
         "overdue": application.is_overdue_on(today),
     }
 
@@ -103,7 +103,7 @@ def application_take(request, pk):
     application = selectors.application_for_staff(application_id=pk)
     try:
         services.application_take(application=application, actor=request.user)
-    except ApplicationError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("この申込を担当しました。"))
@@ -116,11 +116,10 @@ def _decide(request, application, form, form_name, act):
     if form.is_valid():
         try:
             success = act(form.cleaned_data)
-        except ApplicationError as error:
-            if error.field not in form.fields:
+        except DomainError as error:
+            if not form_add_domain_error(form, error, non_field=False):
                 messages.error(request, error.message)
                 return redirect("reviews:application", pk=application.pk)
-            form.add_error(error.field, error.message)
         else:
             messages.success(request, success)
             return redirect("reviews:application", pk=application.pk)
@@ -175,7 +174,7 @@ def notice_post(request, pk):
             services.progress_notice_post(
                 application=application, actor=request.user, text=form.cleaned_data["text"]
             )
-        except ApplicationError as error:
+        except DomainError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, _("進行状況を通知しました。"))

@@ -9,11 +9,14 @@ import re
 import factory
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.core.management.color import no_style
+from django.db import connection
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import clock, rules
+from applications.identifier_allocation import allocation_order
 from applications.models import (
     Application,
     ApplicationItem,
@@ -21,8 +24,10 @@ from applications.models import (
     Contract,
     NaccsUserId,
     ProcessingMethod,
+    ReceptionNumberAllocation,
     User,
 )
+from applications.reception_numbers import FIRST_NUMBER, LAST_NUMBER
 from applications.services import application_submit, staff_role_group_ensure
 from tests.html import Page
 
@@ -211,6 +216,34 @@ def submitted_application(
             broker_name=f"通関 士{index}",
         )
     return application_submit(application=draft)
+
+
+# --- exhausted ranges: the last 申込受付番号 handed out, every allocatable 識別番号 held --------------------------
+
+
+def reception_numbers_exhaust(*, left: int = 0) -> None:
+    """Hand out every 申込受付番号 but the last `left`: with none left, the next submission's allocation row gets an
+    id past 9999999. One row is inserted with its id and the table's sequence moved past it, as years of
+    submissions would have done."""
+    ReceptionNumberAllocation.objects.create(pk=LAST_NUMBER - FIRST_NUMBER - left)
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [ReceptionNumberAllocation]):
+            cursor.execute(sql)
+
+
+def identifiers_exhaust(contract: Contract) -> None:
+    """Give `contract` a 利用者ID for every 識別番号 of the allocation order, so none is left to allocate."""
+    interactive = method("interactive")
+    NaccsUserId.objects.bulk_create(
+        NaccsUserId(
+            contract=contract,
+            identifier=identifier,
+            processing_method=interactive,
+            is_customs_broker=True,
+            start_date=datetime.date(2026, 4, 1),
+        )
+        for identifier in allocation_order()
+    )
 
 
 # --- staff enrolment (SPEC §10): the link e-mailed to the staff member, and enrolling through it ------------------

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from applications import business_calendar, clock, passwords
 from applications.dates import format_date
+from applications.exceptions import DomainError
 from applications.identifiers import NACCS_USER_ID_RE, normalise_identifier
 from applications.models import NaccsUserId
 
@@ -28,23 +29,15 @@ from .models import LicenceRegistration, NaccsLoginState, PasswordHistory, UtbAt
 _DUMMY_HASHES: dict[tuple[str, str], str] = {}
 
 
-class UtbLoginError(Exception):
+class UtbLoginError(DomainError):
     """Login refused. Without `result` the credentials were refused, with one message whatever the cause (unknown
     ID, wrong password, locked), so the answer never says which. With `result` (U0001) the password was right but
     the ID cannot be used yet or any more, and `reason` says why (screens only)."""
 
     def __init__(self, message, *, result: rc.ResultCode | None = None, reason: str | None = None):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code=result.code if result else "credentials_refused")
         self.result = result
         self.reason = reason
-
-
-class UtbPasswordError(Exception):
-    def __init__(self, message, *, field: str):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -415,15 +408,21 @@ def naccs_password_change(
     now = now or clock.now()
     locked = NaccsUserId.objects.select_for_update(no_key=True).get(pk=naccs_id.pk)
     if not passwords.check_naccs_password(current_password or "", locked.password_hash):
-        raise UtbPasswordError(_("現在のパスワードが正しくありません。"), field="current_password")
+        raise DomainError(
+            _("現在のパスワードが正しくありません。"), field="current_password", code="wrong_current_password"
+        )
     problem = passwords.naccs_password_problem(new_password or "")
     if problem:
-        raise UtbPasswordError(problem, field="new_password")
+        raise DomainError(problem, field="new_password", code="password_rule")
     recent = [locked.password_hash] + list(
         PasswordHistory.objects.filter(naccs_user_id=locked).values_list("password_hash", flat=True)[:2]
     )
     if any(passwords.check_naccs_password(new_password, encoded) for encoded in recent):
-        raise UtbPasswordError(_("直近3回までに使用したパスワードは使用できません。"), field="new_password")
+        raise DomainError(
+            _("直近3回までに使用したパスワードは使用できません。"),
+            field="new_password",
+            code="password_reused",
+        )
     PasswordHistory.objects.create(naccs_user_id=locked, password_hash=locked.password_hash)
     locked.password_hash = passwords.hash_naccs_password(new_password)
     locked.password_changed_at = now

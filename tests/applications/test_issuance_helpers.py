@@ -8,6 +8,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from applications import crypto
+from applications.exceptions import DomainError
 from applications.identifier_allocation import allocation_order, pick_identifiers
 from applications.passwords import naccs_password_problem
 
@@ -49,13 +50,24 @@ def test_allocated_identifiers_never_contain_o_or_i_even_when_the_wishes_do():
     assert not any(letter in identifier for identifier in picked for letter in "OI")
 
 
-def test_exhaustion_raises_overflow_error():
+def test_exhaustion_is_refused_with_a_domain_error_saying_why():
     order = list(allocation_order())
+    assert len(order) == 24 * 34 * 34
     taken = set(order[:5])
     free = len(order) - len(taken)
     assert pick_identifiers([""] * free, taken) == order[5:]
-    with pytest.raises(OverflowError):
+    with pytest.raises(DomainError) as refused:
         pick_identifiers([""] * (free + 1), taken)
+    assert refused.value.code == "identifiers_exhausted"
+    assert refused.value.field is None
+    assert "払い出せる識別番号が残っていない" in refused.value.message
+
+
+def test_a_free_desired_identifier_is_still_given_when_the_allocation_order_is_exhausted():
+    taken = set(allocation_order())
+    assert pick_identifiers(["O01", "I23"], taken) == ["O01", "I23"]
+    with pytest.raises(DomainError):
+        pick_identifiers(["O01", "A00"], taken)
 
 
 def test_exhaustion_with_a_small_taken_set_from_a_truncated_order(monkeypatch):
@@ -65,7 +77,7 @@ def test_exhaustion_with_a_small_taken_set_from_a_truncated_order(monkeypatch):
     monkeypatch.setattr(identifier_allocation, "allocation_order", lambda: iter(small))
     taken = set(small[:2])
     assert pick_identifiers(["K12", ""], taken) == ["K12", "AAC"]
-    with pytest.raises(OverflowError):
+    with pytest.raises(DomainError):
         pick_identifiers(["", ""], taken)
 
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from applications.exceptions import DomainError
 from applications.reception_numbers import (
     check_letter,
     is_valid_reception_number,
@@ -121,9 +122,18 @@ def test_last_reception_number_is_9999999():
     assert reception_number_from_sequence(8_999_999) == "9999999S"
 
 
-@pytest.mark.parametrize("sequence_value", [9_000_000, 9_000_001, 0, -1])
-def test_reception_number_out_of_range_is_refused(sequence_value):
-    with pytest.raises(OverflowError):
+@pytest.mark.parametrize("sequence_value", [9_000_000, 9_000_001, 12_345_678])
+def test_a_sequence_value_past_the_last_number_is_refused_with_a_domain_error_saying_why(sequence_value):
+    with pytest.raises(DomainError) as refused:
+        reception_number_from_sequence(sequence_value)
+    assert refused.value.code == "reception_numbers_exhausted"
+    assert refused.value.field is None
+    assert "申込受付番号を払い出せない" in refused.value.message
+
+
+@pytest.mark.parametrize("sequence_value", [0, -1])
+def test_a_sequence_value_the_database_never_hands_out_is_a_programming_error(sequence_value):
+    with pytest.raises(ValueError):
         reception_number_from_sequence(sequence_value)
 
 

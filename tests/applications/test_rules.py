@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from applications.exceptions import ApplicationError
+from applications.exceptions import DomainError
 from applications.rules import (
     check_broker_name,
     check_desired_identifier,
@@ -23,8 +23,8 @@ D = datetime.date
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
-def refused(func, *args, **kwargs) -> ApplicationError:
-    with pytest.raises(ApplicationError) as excinfo:
+def refused(func, *args, **kwargs) -> DomainError:
+    with pytest.raises(DomainError) as excinfo:
         func(*args, **kwargs)
     error = excinfo.value
     assert JAPANESE.search(str(error.message)), f"message is not Japanese: {error.message!r}"

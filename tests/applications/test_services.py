@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from applications.exceptions import ApplicationError, IllegalTransition
+from applications.exceptions import DomainError, IllegalTransition
 from applications.models import Application, ApplicationItem, ApplicationStatus, ReceptionNumberAllocation
 from applications.services import (
     application_desired_start_date_set,
@@ -25,6 +25,7 @@ from tests.factories import (
     NaccsUserIdFactory,
     StaffFactory,
     method,
+    reception_numbers_exhaust,
 )
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +110,7 @@ def test_draft_start_after_submission_starts_a_new_draft(customer):
 
 def test_staff_cannot_start_a_draft():
     staff = StaffFactory()
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_draft_start(user=staff)
     assert excinfo.value.code == "not_customer"
     assert Application.objects.count() == 0
@@ -144,7 +145,7 @@ def test_same_broker_may_have_one_id_per_processing_method():
 def test_same_broker_written_with_a_full_width_space_is_a_repeat():
     draft = DraftFactory(items=0)
     add(draft, broker="通関 花子")
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         add(draft, broker="通関　花子")
     assert excinfo.value.code == "broker_repeated"
     assert draft.items.count() == 1
@@ -153,7 +154,7 @@ def test_same_broker_written_with_a_full_width_space_is_a_repeat():
 def test_identifier_typed_in_full_width_lower_case_is_a_repeat_of_the_same_identifier():
     draft = DraftFactory(items=0)
     add(draft, identifier="A0A", broker="通関 一郎")
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         add(draft, identifier="ａ０ａ", broker="通関 二郎")
     assert excinfo.value.code == "identifier_repeated"
 
@@ -212,7 +213,7 @@ def test_refused_item_add_saves_nothing_not_even_the_date(setup):
     overrides, code = setup(draft)
     items_before = list(draft.items.values_list("pk", flat=True))
     kwargs = {"date": AFTER_GOLDEN_WEEK, "identifier": "", "broker": "通関 新人", **overrides}
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         add(draft, **kwargs)
     assert excinfo.value.code == code
     draft.refresh_from_db()
@@ -233,7 +234,7 @@ def test_item_add_counts_business_days_from_today_in_japan_not_utc(frozen_clock)
     # 00:30 on Tue 4/27 in Japan is still Mon 4/26 in UTC; counted from Monday, Wed 4/28 would be allowed.
     frozen_clock.move_to(datetime.datetime(2027, 4, 27, 0, 30, tzinfo=JST))
     draft = DraftFactory(items=0)
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         add(draft, date=D(2027, 4, 28))
     assert excinfo.value.code == "too_early"
     assert add(draft, date=EARLIEST).pk
@@ -278,7 +279,7 @@ def test_item_remove_on_a_submitted_application_is_refused():
 
 def test_desired_start_date_set_needs_at_least_one_id():
     draft = DraftFactory(items=0)
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_desired_start_date_set(application=draft, desired_start_date=EARLIEST)
     assert excinfo.value.code == "no_ids"
     draft.refresh_from_db()
@@ -298,7 +299,7 @@ def test_desired_start_date_set_keeps_a_valid_date():
 )
 def test_desired_start_date_set_refuses_an_invalid_date_and_keeps_the_old_one(day, code):
     draft = DraftFactory(items=1, desired_start_date=EARLIEST)
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_desired_start_date_set(application=draft, desired_start_date=day)
     assert (excinfo.value.field, excinfo.value.code) == ("desired_start_date", code)
     draft.refresh_from_db()
@@ -374,6 +375,28 @@ def test_second_submit_of_the_same_draft_files_nothing(django_capture_on_commit_
     assert Application.objects.filter(status=ApplicationStatus.SUBMITTED).count() == 1
 
 
+def test_the_last_reception_number_is_handed_out_then_submission_is_refused_and_files_nothing(
+    django_capture_on_commit_callbacks,
+):
+    reception_numbers_exhaust(left=1)
+    last = application_submit(application=DraftFactory(items=1, desired_start_date=EARLIEST))
+    assert last.reception_number == "9999999S"
+
+    draft = DraftFactory(items=1, desired_start_date=EARLIEST)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(DomainError) as refused,
+    ):
+        application_submit(application=draft)
+    assert refused.value.code == "reception_numbers_exhausted"
+    assert callbacks == []
+    assert not ReceptionNumberAllocation.objects.filter(pk__gt=8_999_999).exists()
+    draft.refresh_from_db()
+    assert draft.status == ApplicationStatus.DRAFT
+    assert draft.reception_number is None
+    assert draft.submitted_at is None
+
+
 def test_draft_whose_date_became_too_early_is_refused_at_submit_and_stays_a_draft(
     frozen_clock, django_capture_on_commit_callbacks
 ):
@@ -382,7 +405,7 @@ def test_draft_whose_date_became_too_early_is_refused_at_submit_and_stays_a_draf
     frozen_clock.move_to(datetime.datetime(2027, 4, 28, 9, 0, tzinfo=JST))  # now the earliest is Thu 5/6
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(ApplicationError) as excinfo,
+        pytest.raises(DomainError) as excinfo,
     ):
         application_submit(application=draft)
     assert (excinfo.value.field, excinfo.value.code) == ("desired_start_date", "too_early")
@@ -404,7 +427,7 @@ def test_identifier_issued_to_the_contract_after_it_was_set_is_refused_at_submit
     add(draft, identifier="Y27", date=EARLIEST)
     # Issued meanwhile, e.g. by the approval of another application.
     NaccsUserIdFactory(contract=draft.contract, identifier="Y27")
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ApplicationError) as excinfo:
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError) as excinfo:
         application_submit(application=draft)
     assert excinfo.value.code == "identifier_in_contract"
     assert "Y27" in excinfo.value.message
@@ -419,7 +442,7 @@ def test_processing_method_removed_from_the_contract_is_refused_at_submit():
     draft = DraftFactory(contract=contract, items=0)
     add(draft, method_code="netnaccs", date=EARLIEST)
     contract.processing_methods.set([method("interactive")])
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_submit(application=draft)
     assert excinfo.value.code == "method_not_in_contract"
     draft.refresh_from_db()
@@ -428,7 +451,7 @@ def test_processing_method_removed_from_the_contract_is_refused_at_submit():
 
 def test_submit_without_any_id_is_refused():
     draft = DraftFactory(items=0, desired_start_date=EARLIEST)
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_submit(application=draft)
     assert excinfo.value.code == "no_ids"
     assert Application.objects.get(pk=draft.pk).status == ApplicationStatus.DRAFT
@@ -436,7 +459,7 @@ def test_submit_without_any_id_is_refused():
 
 def test_submit_without_a_desired_start_date_is_refused():
     draft = DraftFactory(items=1, desired_start_date=None)
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_submit(application=draft)
     assert (excinfo.value.field, excinfo.value.code) == ("desired_start_date", "required")
 
@@ -444,7 +467,7 @@ def test_submit_without_a_desired_start_date_is_refused():
 @pytest.mark.parametrize("missing", ["applicant_name", "applicant_email", "applicant_phone"])
 def test_submit_without_the_applicant_contact_is_refused(missing):
     draft = DraftFactory(items=1, desired_start_date=EARLIEST, **{missing: ""})
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_submit(application=draft)
     assert excinfo.value.code == "applicant_missing"
     assert ReceptionNumberAllocation.objects.count() == 0

@@ -21,6 +21,7 @@ from tests.factories import (
     ItemFactory,
     NaccsUserIdFactory,
     method,
+    reception_numbers_exhaust,
 )
 from tests.html import Page
 
@@ -480,6 +481,24 @@ def test_register_of_a_draft_whose_date_has_gone_stale_stays_on_confirm_with_the
     assert "営業日以降" in page.page_errors()
     draft.refresh_from_db()
     assert draft.status == ApplicationStatus.DRAFT
+
+
+def test_register_once_the_reception_numbers_are_exhausted_stays_on_confirm_with_the_reason(
+    customer_client, customer, freeze
+):
+    draft = DraftFactory(contract=customer.contract, created_by=customer, desired_start_date=freeze)
+    reception_numbers_exhaust()
+    allocations = ReceptionNumberAllocation.objects.count()
+    response = customer_client.post(confirm_url(draft))
+    assert response.status_code == 200
+    page = Page(response)
+    assert page.screen == "confirm"
+    assert "申込受付番号を払い出せない" in page.page_errors()
+    draft.refresh_from_db()
+    assert draft.status == ApplicationStatus.DRAFT
+    assert draft.reception_number is None
+    assert ReceptionNumberAllocation.objects.count() == allocations
+    assert len(mail.outbox) == 0
 
 
 # --- screens 7–9 -------------------------------------------

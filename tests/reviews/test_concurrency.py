@@ -4,7 +4,7 @@
 import pytest
 from django.core import mail
 
-from applications.exceptions import ApplicationError
+from applications.exceptions import DomainError
 from applications.models import ApplicationStatus, NaccsUserId
 from reviews.services import application_approve, application_reject, application_take
 from tests.factories import ContractFactory, staff_in, submitted_application
@@ -47,7 +47,7 @@ def test_staff_approving_one_application_at_once_issue_exactly_one_set(require_p
     assert len(winners) == 1
     losers = [error for error in errors if error is not None]
     assert len(losers) == parallel - 1
-    assert all(isinstance(error, ApplicationError) and str(error.message) for error in losers), errors
+    assert all(isinstance(error, DomainError) and str(error.message) for error in losers), errors
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
     assert application.decided_by == approvers[winners[0]]
@@ -70,7 +70,7 @@ def test_approve_and_reject_at_the_same_moment_exactly_one_wins(require_postgres
 
     assert [result is not None for result in results].count(True) == 1
     [loser] = [error for error in errors if error is not None]
-    assert isinstance(loser, ApplicationError) and str(loser.message)
+    assert isinstance(loser, DomainError) and str(loser.message)
     application.refresh_from_db()
     issued = NaccsUserId.objects.filter(contract=application.contract).count()
     if results[0] is not None:

@@ -373,7 +373,7 @@ def test_the_service_itself_refuses_a_weak_password(approver, approver_client):
     create(approver_client)
     path = enrolment_link("tanaka@naccs.example")
     pending = review_services.staff_enrolment_start(raw_token=raw_token(path))
-    with pytest.raises(review_services.ApplicationError) as excinfo:
+    with pytest.raises(review_services.DomainError) as excinfo:
         review_services.staff_enrolment_complete(
             raw_token=raw_token(path), password="short", otp_token=code_for(pending.device.bin_key)
         )
@@ -595,7 +595,7 @@ def test_an_approver_may_step_down_while_another_can_log_in(approver_client, app
 def test_the_last_approver_cannot_be_stopped(approver):
     """An administrator (a superuser staff account, not an approver) tries to stop the only approver."""
     administrator = StaffFactory(is_superuser=True)
-    with pytest.raises(review_services.ApplicationError) as excinfo:
+    with pytest.raises(review_services.DomainError) as excinfo:
         review_services.staff_account_update(
             actor=administrator, account=approver, role="approver", is_active=False
         )
@@ -607,7 +607,7 @@ def test_the_last_approver_cannot_be_stopped(approver):
 def test_an_approver_stopped_a_moment_ago_can_no_longer_act(approver):
     other = staff_with_device("approver")
     review_services.staff_account_update(actor=approver, account=other, role="approver", is_active=False)
-    with pytest.raises(review_services.ApplicationError) as excinfo:
+    with pytest.raises(review_services.DomainError) as excinfo:
         # `other` as its request loaded it, before it was stopped
         review_services.staff_account_update(actor=other, account=approver, role="approver", is_active=False)
     assert excinfo.value.code == "permission_denied"
@@ -675,7 +675,7 @@ def test_two_approvers_stopping_or_demoting_each_other_at_once_cannot_both_succe
 
     assert [result is not None for result in results].count(True) == 1, errors
     [loser] = [error for error in errors if error is not None]
-    assert isinstance(loser, review_services.ApplicationError) and str(loser.message)
+    assert isinstance(loser, review_services.DomainError) and str(loser.message)
     remaining = User.objects.filter(pk__in=[first.pk, second.pk], is_active=True, groups__name="approver")
     assert remaining.count() == 1
 

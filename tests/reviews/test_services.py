@@ -14,7 +14,7 @@ from django.core import mail
 from django.urls import reverse
 
 from applications import crypto, passwords
-from applications.exceptions import ApplicationError, IllegalTransition
+from applications.exceptions import DomainError, IllegalTransition
 from applications.models import ApplicationStatus, NaccsUserId, ProgressNotice
 from reviews import services as review_services
 from reviews.services import (
@@ -31,6 +31,7 @@ from tests.factories import (
     DraftFactory,
     NaccsUserIdFactory,
     StaffFactory,
+    identifiers_exhaust,
     staff_in,
     submitted_application,
 )
@@ -113,7 +114,7 @@ def test_take_is_in_the_audit_trail_with_actor_and_states(submitted, reviewer):
 def test_a_customer_cannot_take_an_application(submitted):
     customer = CustomerFactory(contract=submitted.contract)
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_take(application=submitted, actor=customer)
 
     assert excinfo.value.code == "permission_denied"
@@ -124,7 +125,7 @@ def test_a_customer_cannot_take_an_application(submitted):
 
 
 def test_staff_without_the_review_permission_cannot_take_an_application(submitted):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_take(application=submitted, actor=StaffFactory())
 
     assert excinfo.value.code == "permission_denied"
@@ -169,7 +170,7 @@ def test_default_start_date_moves_to_the_next_business_day_once_the_desired_date
     ],
 )
 def test_a_confirmed_start_date_on_a_closed_day_or_not_after_today_is_refused(day, code):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         check_confirmed_start_date(day, today=NOW.date())
     assert (excinfo.value.field, excinfo.value.code) == ("start_date", code)
 
@@ -233,7 +234,7 @@ def test_an_explicit_start_date_on_a_holiday_or_not_in_the_future_is_refused_and
 ):
     with (
         django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(ApplicationError) as excinfo,
+        pytest.raises(DomainError) as excinfo,
     ):
         application_approve(application=taken, actor=approver, start_date=start_date)
 
@@ -291,6 +292,24 @@ def test_a_desired_identifier_taken_since_submission_is_replaced_by_an_allocated
     assert issued.identifier != "K12"
     assert "O" not in issued.identifier and "I" not in issued.identifier
     assert NaccsUserId.objects.filter(contract=application.contract, identifier="K12").count() == 1
+
+
+def test_approval_in_a_contract_with_no_identifier_left_is_refused_and_issues_nothing(
+    taken, approver, django_capture_on_commit_callbacks
+):
+    identifiers_exhaust(taken.contract)
+    held = NaccsUserId.objects.filter(contract=taken.contract).count()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(DomainError) as refused:
+        application_approve(application=taken, actor=approver)
+    assert refused.value.code == "identifiers_exhausted"
+    assert "払い出せる識別番号が残っていない" in refused.value.message
+    taken.refresh_from_db()
+    assert taken.status == ApplicationStatus.UNDER_REVIEW
+    assert taken.start_date is None
+    assert NaccsUserId.objects.filter(contract=taken.contract).count() == held
+    assert not NaccsUserId.objects.filter(issued_by=taken).exists()
+    assert audit_entries(taken, "application_approve") == []
+    assert approval_mails() == []
 
 
 def test_an_identifier_held_by_another_contract_is_still_given_as_desired(reviewer, approver):
@@ -392,7 +411,7 @@ def test_approving_twice_is_refused_and_never_issues_a_second_set(
 
 
 def test_staff_without_the_review_permission_cannot_approve(taken):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=taken, actor=StaffFactory())
 
     assert excinfo.value.code == "permission_denied"
@@ -407,7 +426,7 @@ def test_with_four_eyes_the_approver_who_took_the_application_cannot_approve_it(
     application = submitted_application()
     application_take(application=application, actor=approver)
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=application, actor=approver)
 
     assert excinfo.value.code == "four_eyes_same_person"
@@ -417,7 +436,7 @@ def test_with_four_eyes_the_approver_who_took_the_application_cannot_approve_it(
 def test_with_four_eyes_the_reviewer_who_took_the_application_cannot_approve_it(taken, reviewer, settings):
     settings.NSS_FOUR_EYES = True
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=taken, actor=reviewer)
 
     assert excinfo.value.code in {"four_eyes_role", "four_eyes_same_person"}
@@ -427,7 +446,7 @@ def test_with_four_eyes_the_reviewer_who_took_the_application_cannot_approve_it(
 def test_with_four_eyes_a_reviewer_without_the_approver_role_cannot_approve(taken, settings):
     settings.NSS_FOUR_EYES = True
 
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_approve(application=taken, actor=staff_in("reviewer"))
 
     assert excinfo.value.code == "four_eyes_role"
@@ -460,7 +479,7 @@ def test_without_four_eyes_the_reviewer_who_took_the_application_can_approve_it(
 
 @pytest.mark.parametrize("reason", ["", "   \n\t "])
 def test_rejecting_without_a_reason_is_refused(taken, reviewer, reason):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_reject(application=taken, actor=reviewer, reason=reason)
 
     assert (excinfo.value.field, excinfo.value.code) == ("reason", "required")
@@ -517,7 +536,7 @@ def test_rejecting_an_approved_application_is_refused(
 
 @pytest.mark.parametrize("text", ["", "  \n "])
 def test_a_progress_notice_needs_a_text(taken, reviewer, text):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         progress_notice_post(application=taken, actor=reviewer, text=text)
 
     assert (excinfo.value.field, excinfo.value.code) == ("text", "required")
@@ -538,7 +557,7 @@ def test_a_progress_notice_is_stored_with_its_author_and_audited(taken, reviewer
 
 
 def test_a_customer_cannot_post_a_progress_notice(taken):
-    with pytest.raises(ApplicationError) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         progress_notice_post(
             application=taken, actor=CustomerFactory(contract=taken.contract), text="こんにちは"
         )

@@ -18,6 +18,7 @@ from tests.factories import (
     HOLIDAY,
     ContractFactory,
     DraftFactory,
+    identifiers_exhaust,
     otp_login,
     staff_with_device,
     submitted_application,
@@ -588,11 +589,46 @@ def test_four_eyes_lets_another_approver_approve(four_eyes, approver_client, rev
     assert application.decided_by == approver
 
 
+def test_with_four_eyes_the_page_of_the_reviewer_who_took_it_offers_reject_and_says_why_not_approve(
+    four_eyes, staff_client, reviewer
+):
+    application = take(submitted_application(), reviewer)
+    page = Page(staff_client.get(detail_url(application)))
+    assert "承認する（IDを払い出す）" not in page.buttons()
+    assert page.buttons().count("不受理にする") == 1
+    assert "通知する" in page.buttons()
+    (reason,) = page.root.find_all(**{"data-field": "approve-refusal"})
+    assert reason.text == "承認には承認者の権限が必要です（4つの目の原則）。"
+
+
+def test_with_four_eyes_the_page_of_another_approver_offers_approve_and_reject(
+    four_eyes, approver_client, reviewer
+):
+    application = take(submitted_application(), reviewer)
+    page = Page(approver_client.get(detail_url(application)))
+    assert page.buttons().count("承認する（IDを払い出す）") == 1
+    assert page.buttons().count("不受理にする") == 1
+    assert page.root.find_all(**{"data-field": "approve-refusal"}) == []
+
+
 def test_without_four_eyes_the_reviewer_who_took_it_may_approve(staff_client, reviewer):
     application = take(submitted_application(), reviewer)
     _approve(staff_client, application)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
+
+
+def test_approval_once_the_contract_has_no_identifier_left_is_refused_with_a_message(staff_client, reviewer):
+    application = take(submitted_application(), reviewer)
+    identifiers_exhaust(application.contract)
+    response = _approve(staff_client, application)
+    assert response.status_code == 200
+    page = Page(response)
+    assert page.screen == "staff-application"
+    assert "払い出せる識別番号が残っていない" in page.page_errors()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
 
 def test_drafts_are_404_on_the_staff_application_page(staff_client):

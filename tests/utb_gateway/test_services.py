@@ -5,6 +5,7 @@ import datetime
 import pytest
 
 from applications import passwords
+from applications.exceptions import DomainError
 from tests.factories import ContractFactory, NaccsUserIdFactory
 from tests.utb_gateway import JST, MONDAY_10, READY_PASSWORD, SATURDAY_10, ready_id, temporary_id
 from utb_gateway import result_codes as rc
@@ -487,7 +488,7 @@ def test_6_to_8_upper_case_letters_and_digits_both_present_are_accepted(broker, 
     ],
 )
 def test_passwords_breaking_the_rule_are_refused(broker, new):
-    with pytest.raises(services.UtbPasswordError) as refused:
+    with pytest.raises(DomainError) as refused:
         change(broker, READY_PASSWORD, new)
     assert refused.value.field == "new_password"
     broker.refresh_from_db()
@@ -496,22 +497,22 @@ def test_passwords_breaking_the_rule_are_refused(broker, new):
 
 
 def test_the_current_password_must_be_right(broker):
-    with pytest.raises(services.UtbPasswordError) as refused:
+    with pytest.raises(DomainError) as refused:
         change(broker, "WRONG123", "NEW9PASS")
     assert refused.value.field == "current_password"
 
 
 def test_none_of_the_last_three_passwords_current_included(broker):
-    with pytest.raises(services.UtbPasswordError):
+    with pytest.raises(DomainError):
         change(broker, READY_PASSWORD, READY_PASSWORD)  # the current one
     change(broker, READY_PASSWORD, "PASS0001")
     change(broker, "PASS0001", "PASS0002")
     for reused in (READY_PASSWORD, "PASS0001", "PASS0002"):
-        with pytest.raises(services.UtbPasswordError) as refused:
+        with pytest.raises(DomainError) as refused:
             change(broker, "PASS0002", reused)
         assert refused.value.message == "直近3回までに使用したパスワードは使用できません。"
     change(broker, "PASS0002", "PASS0003")
     # READY123 is now the fourth password back: usable again; PASS0001 is still among the last three
-    with pytest.raises(services.UtbPasswordError):
+    with pytest.raises(DomainError):
         change(broker, "PASS0003", "PASS0001")
     change(broker, "PASS0003", READY_PASSWORD)
