@@ -59,6 +59,28 @@ def reception_number_from_sequence(sequence_value: int) -> str:
 
 
 def is_valid_reception_number(value: str) -> bool:
-    """Shape and check letter; used by searches to refuse a mistyped number early."""
+    """Shape and check letter."""
     value = (value or "").strip().upper()
     return bool(RECEPTION_NUMBER_RE.fullmatch(value)) and check_letter(value[:7]) == value[7]
+
+
+def reception_number_typed(text: str) -> str | None:
+    """What a person typed to find an application (already width-folded): the full reception number when it is
+    one, with or without its check letter (7 digits: the letter is added); None when it is not shaped like one
+    (then it is some other search). A number whose check letter is wrong is a typing mistake: refused, naming the
+    letter, so that nobody gets "no such application" for a number they misread."""
+    value = (text or "").strip().upper()
+    if re.fullmatch(r"[0-9]{7}", value):
+        return value + check_letter(value)
+    if not RECEPTION_NUMBER_RE.fullmatch(value):
+        return None
+    if not is_valid_reception_number(value):
+        raise DomainError(
+            _(
+                "申込受付番号 %(number)s のチェック文字「%(given)s」が違います（%(digits)s のチェック文字は「%(expected)s」です）。"
+            )
+            % {"number": value, "given": value[7], "digits": value[:7], "expected": check_letter(value[:7])},
+            code="reception_number_check_letter",
+            field="q",
+        )
+    return value

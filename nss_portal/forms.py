@@ -3,8 +3,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 
-class LoginForm(AuthenticationForm):
-    """ログイン画面 (screen 1): ユーザーID and パスワード."""
+class PortalCredentialsFields(forms.Form):
+    """ユーザーID and パスワード as both portal logins ask them: the customers' (screen 1) and the staff's."""
 
     username = forms.CharField(
         label=_("ユーザーID"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
@@ -14,6 +14,10 @@ class LoginForm(AuthenticationForm):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class LoginForm(PortalCredentialsFields, AuthenticationForm):
+    """ログイン画面 (screen 1): ユーザーID and パスワード."""
 
     error_messages = {
         "invalid_login": _("ユーザーIDまたはパスワードが正しくありません。"),

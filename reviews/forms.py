@@ -11,8 +11,9 @@ from django_otp import match_token
 from applications.models import ApplicationStatus, ProcessingMethod
 from applications.roles import ROLE_LABELS
 from applications.validators import validate_multiline_text, validate_single_line_text
+from nss_portal.forms import PortalCredentialsFields
 
-QUEUE_STATUS_OPEN = "open"
+from .selectors import QUEUE_OPEN
 
 
 def _otp_token_field(*, max_length: int) -> forms.CharField:
@@ -24,17 +25,9 @@ def _otp_token_field(*, max_length: int) -> forms.CharField:
     )
 
 
-class StaffLoginForm(forms.Form):
+class StaffLoginForm(PortalCredentialsFields):
     """Staff login: ID, password and the 6-digit code of the authenticator app (TOTP)."""
 
-    username = forms.CharField(
-        label=_("ユーザーID"), max_length=150, widget=forms.TextInput(attrs={"autofocus": True})
-    )
-    password = forms.CharField(
-        label=_("パスワード"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
     otp_token = _otp_token_field(max_length=8)
 
     error_messages = {"invalid_login": _("ユーザーID、パスワードまたは確認コードが正しくありません。")}
@@ -66,7 +59,7 @@ class StaffLoginForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     STATUS_CHOICES = [
-        (QUEUE_STATUS_OPEN, _("未処理（受付・内容確認中）")),
+        (QUEUE_OPEN, _("未処理（受付・内容確認中）")),
         ("", _("すべて")),
         *[(value, label) for value, label in ApplicationStatus.choices if value != ApplicationStatus.DRAFT],
     ]
@@ -96,23 +89,23 @@ class ApproveForm(forms.Form):
     seen_status = forms.CharField(widget=forms.HiddenInput)
 
 
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("不受理理由（お客様に表示されます）"),
+def _text_for_the_customer(label, *, rows: int) -> forms.CharField:
+    """Free text staff write for the customer to read (a rejection reason, a progress notice)."""
+    return forms.CharField(
+        label=label,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": rows}),
         validators=[validate_multiline_text],
     )
+
+
+class RejectForm(forms.Form):
+    reason = _text_for_the_customer(_("不受理理由（お客様に表示されます）"), rows=3)
     seen_status = forms.CharField(widget=forms.HiddenInput)
 
 
 class NoticeForm(forms.Form):
-    text = forms.CharField(
-        label=_("通知内容（お客様に表示されます）"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[validate_multiline_text],
-    )
+    text = _text_for_the_customer(_("通知内容（お客様に表示されます）"), rows=2)
 
 
 ROLE_CHOICES = list(ROLE_LABELS.items())

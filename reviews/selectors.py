@@ -24,11 +24,13 @@ from applications.models import (
     NaccsUserId,
     User,
 )
-from applications.reception_numbers import RECEPTION_NUMBER_RE
+from applications.reception_numbers import reception_number_typed
 from applications.roles import role_of
 
 from .permissions import PERM_REVIEW, four_eyes_refusal, permission_refusal, progress_notice_refusal
 
+# The queue's default filter: the applications still to be worked on (受付, 内容確認中).
+QUEUE_OPEN = "open"
 PAGE_SIZE = 50
 # A company-name search matching more offices than this is too broad to be useful; narrow it.
 MAX_CONTRACTS_PER_SEARCH = 500
@@ -60,7 +62,7 @@ def _parse_cursor(value: str) -> tuple[datetime.datetime, int] | None:
 
 def application_queue(
     *,
-    status: str = "open",
+    status: str = QUEUE_OPEN,
     method_code: str = "",
     overdue: bool = False,
     q: str = "",
@@ -68,9 +70,10 @@ def application_queue(
     today: datetime.date,
     limit: int = PAGE_SIZE,
 ) -> QueuePage:
-    """Submitted applications, oldest first (SPEC §4), filtered; `after` is the cursor of the previous page."""
+    """Submitted applications, oldest first (SPEC §4), filtered; `after` is the cursor of the previous page. A
+    reception number with a wrong check letter in `q` is refused (DomainError on the field "q")."""
     statuses = {s for s in ApplicationStatus.values if s != ApplicationStatus.DRAFT}
-    if status == "open":
+    if status == QUEUE_OPEN:
         statuses &= set(OPEN_STATUSES)
     elif status:
         statuses &= {status}
@@ -112,11 +115,13 @@ def application_queue(
 
 
 def _search(raw: str) -> Q:
-    """A reception number or a 利用者コード exactly (case- and width-insensitive), or part of a company name."""
+    """A reception number (with or without its check letter) or a 利用者コード exactly (case- and
+    width-insensitive), or part of a company name."""
     text = unicodedata.normalize("NFKC", raw).strip()
     upper = text.upper()
-    if RECEPTION_NUMBER_RE.fullmatch(upper):
-        return Q(reception_number=upper)
+    number = reception_number_typed(upper)
+    if number is not None:
+        return Q(reception_number=number)
     contracts = Contract.objects.filter(company_name__icontains=text)
     if USER_CODE_RE.fullmatch(upper):
         contracts = Contract.objects.filter(Q(user_code=upper) | Q(company_name__icontains=text))

@@ -38,17 +38,21 @@ def staff_login(request):
 @staff_required(PERM_REVIEW)
 def queue(request):
     """審査キュー: oldest first, filters, search, keyset pages."""
-    form = QueueFilterForm(request.GET or {"status": "open"})
-    filters = form.cleaned_data if form.is_valid() else {"status": "open"}
+    form = QueueFilterForm(request.GET or {"status": selectors.QUEUE_OPEN})
+    filters = form.cleaned_data if form.is_valid() else {"status": selectors.QUEUE_OPEN}
     today = clock.today()
-    page = selectors.application_queue(
-        status=filters.get("status", "open"),
-        method_code=filters["method"].code if filters.get("method") else "",
-        overdue=bool(filters.get("overdue")),
-        q=filters.get("q", ""),
-        after=filters.get("after", ""),
-        today=today,
-    )
+    try:
+        page = selectors.application_queue(
+            status=filters.get("status", selectors.QUEUE_OPEN),
+            method_code=filters["method"].code if filters.get("method") else "",
+            overdue=bool(filters.get("overdue")),
+            q=filters.get("q", ""),
+            after=filters.get("after", ""),
+            today=today,
+        )
+    except DomainError as error:  # a mistyped reception number: said next to the search field
+        form_add_domain_error(form, error)
+        page = selectors.QueuePage(rows=[], next_cursor=None)
     next_query = None
     if page.next_cursor:
         params = request.GET.copy()

@@ -9,7 +9,14 @@ from django.conf import settings
 from django.db import connection
 
 from applications import clock, rules
-from tests.factories import FROZEN_AT, ContractFactory, CustomerFactory, otp_login, staff_with_device
+from tests.factories import (
+    FROZEN_AT,
+    ContractFactory,
+    CustomerFactory,
+    _reception_numbers_exhaust,
+    otp_login,
+    staff_with_device,
+)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -24,6 +31,27 @@ def _missing(reason: str):
 def require_postgres():
     if connection.vendor != "postgresql":
         _missing("this test needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@pytest.fixture
+def reception_numbers_exhaust(db):
+    """tests.factories._reception_numbers_exhaust, with the allocation sequence put back afterwards: PostgreSQL
+    does not roll a sequence back with the test's transaction, and every later submission would be refused."""
+    from applications.models import ReceptionNumberAllocation
+
+    saved = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, 'id')", [ReceptionNumberAllocation._meta.db_table]
+            )
+            (sequence,) = cursor.fetchone()
+            cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608 - the catalogue's name
+            saved = (sequence, *cursor.fetchone())
+    yield _reception_numbers_exhaust
+    if saved is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval(%s, %s, %s)", list(saved))
 
 
 @pytest.fixture

@@ -221,10 +221,11 @@ def submitted_application(
 # --- exhausted ranges: the last 申込受付番号 handed out, every allocatable 識別番号 held --------------------------
 
 
-def reception_numbers_exhaust(*, left: int = 0) -> None:
+def _reception_numbers_exhaust(*, left: int = 0) -> None:
     """Hand out every 申込受付番号 but the last `left`: with none left, the next submission's allocation row gets an
     id past 9999999. One row is inserted with its id and the table's sequence moved past it, as years of
-    submissions would have done."""
+    submissions would have done. Through the `reception_numbers_exhaust` fixture only (tests/conftest.py): a
+    PostgreSQL sequence is not rolled back with the test's transaction, the fixture puts it back."""
     ReceptionNumberAllocation.objects.create(pk=LAST_NUMBER - FIRST_NUMBER - left)
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [ReceptionNumberAllocation]):

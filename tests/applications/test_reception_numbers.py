@@ -12,6 +12,7 @@ from applications.reception_numbers import (
     check_letter,
     is_valid_reception_number,
     reception_number_from_sequence,
+    reception_number_typed,
 )
 
 SHAPE = re.compile(r"^[0-9]{7}[A-Z]$")
@@ -175,3 +176,35 @@ def test_every_mistyped_digit_or_swap_of_a_valid_number_is_caught(digits):
     assert is_valid_reception_number(digits + letter)
     for other in [*single_digit_changes(digits), *adjacent_swaps(digits)]:
         assert is_valid_reception_number(other + letter) is False
+
+
+# --- reception_number_typed (the staff search) ---
+
+
+def test_seven_digits_are_the_number_with_its_check_letter_added():
+    assert reception_number_typed("1751795") == "1751795" + check_letter("1751795")
+    assert reception_number_typed(" 1000001l ") == "1000001L"
+
+
+@pytest.mark.parametrize("text", ["", "7QZRX", "みなと海運", "175179", "17517950", "1751795BB", "A1751795"])
+def test_what_is_not_shaped_like_a_number_is_some_other_search(text):
+    assert reception_number_typed(text) is None
+
+
+def test_a_wrong_check_letter_is_refused_naming_the_letter_and_the_right_one():
+    right = check_letter("1751795")
+    with pytest.raises(DomainError) as refused:
+        reception_number_typed("1751795B" if right != "B" else "1751795C")
+    assert refused.value.code == "reception_number_check_letter"
+    assert refused.value.field == "q"
+    assert f"「{right}」" in str(refused.value.message)
+
+
+@given(st.text(max_size=12))
+def test_any_text_is_a_valid_number_none_or_a_refusal_never_an_error(text):
+    try:
+        number = reception_number_typed(text)
+    except DomainError as refused:
+        assert refused.code == "reception_number_check_letter"
+    else:
+        assert number is None or is_valid_reception_number(number)

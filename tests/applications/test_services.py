@@ -25,7 +25,6 @@ from tests.factories import (
     NaccsUserIdFactory,
     StaffFactory,
     method,
-    reception_numbers_exhaust,
 )
 
 pytestmark = pytest.mark.django_db
@@ -376,7 +375,7 @@ def test_second_submit_of_the_same_draft_files_nothing(django_capture_on_commit_
 
 
 def test_the_last_reception_number_is_handed_out_then_submission_is_refused_and_files_nothing(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, reception_numbers_exhaust
 ):
     reception_numbers_exhaust(left=1)
     last = application_submit(application=DraftFactory(items=1, desired_start_date=EARLIEST))

@@ -21,7 +21,6 @@ from tests.factories import (
     ItemFactory,
     NaccsUserIdFactory,
     method,
-    reception_numbers_exhaust,
 )
 from tests.html import Page
 
@@ -484,7 +483,7 @@ def test_register_of_a_draft_whose_date_has_gone_stale_stays_on_confirm_with_the
 
 
 def test_register_once_the_reception_numbers_are_exhausted_stays_on_confirm_with_the_reason(
-    customer_client, customer, freeze
+    customer_client, customer, freeze, reception_numbers_exhaust
 ):
     draft = DraftFactory(contract=customer.contract, created_by=customer, desired_start_date=freeze)
     reception_numbers_exhaust()

@@ -124,7 +124,7 @@ def test_a_real_worker_writes_json_lines_with_the_task_id_and_the_request_id_of_
 
 
 RECEIPT_CONTEXT = {
-    "reception_number": "1751795B",
+    "reception_number": "1751795V",
     "applicant_name": "山田 太郎",
     "company_name": "デモ通関株式会社",
     "office_name": "東京事業所",

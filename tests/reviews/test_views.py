@@ -184,6 +184,30 @@ def test_queue_search_by_reception_number(staff_client, transform):
     assert rows == [wanted.reception_number]
 
 
+@pytest.mark.parametrize("transform", [str, _fullwidth])
+def test_queue_search_by_the_seven_digits_without_the_check_letter(staff_client, transform):
+    wanted = submitted_application()
+    submitted_application()
+    rows = queue_rows(staff_client.get(queue_url(q=transform(wanted.reception_number[:7]))))
+    assert rows == [wanted.reception_number]
+
+
+def test_queue_search_with_a_wrong_check_letter_names_it_next_to_the_field(staff_client):
+    from applications.reception_numbers import CHECK_ALPHABET
+
+    wanted = submitted_application()
+    digits, letter = wanted.reception_number[:7], wanted.reception_number[7]
+    wrong = next(c for c in CHECK_ALPHABET if c != letter)
+    response = staff_client.get(queue_url(q=f"{digits}{wrong.lower()}"))
+    assert response.status_code == 200
+    page = Page(response)
+    assert queue_rows(response) == []
+    assert page.field_errors("q") == (
+        f"申込受付番号 {digits}{wrong} のチェック文字「{wrong}」が違います（{digits} のチェック文字は「{letter}」です）。"
+    )
+    assert "該当する申込はありません。" not in page.text  # the search was not run: not "nothing found"
+
+
 @pytest.mark.parametrize("transform", [str, str.lower, _fullwidth])
 def test_queue_search_by_user_code(staff_client, transform):
     contract = ContractFactory(user_code="7QZRX")
