@@ -1,7 +1,7 @@
 """The status flow of an application (SPEC §4), as data.
 
 Services ask `transition()` to move an application; nothing else assigns `status`. 利用開始 is not a stored
-status: it is derived from the confirmed start date (see `Application` selectors).
+status: it is derived from the confirmed start date (`applications/models.py` `start_date_reached`).
 """
 
 from django.utils.translation import gettext as _

@@ -7,6 +7,8 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from applications import clock, rules
 from tests.factories import (
@@ -19,6 +21,18 @@ from tests.factories import (
 )
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# One hypothesis profile for the whole suite: no per-example deadline (a loaded machine or `-n 2` makes timing
+# meaningless; speed belongs in bench/), no example database on disk, and function-scoped fixtures allowed (each
+# example of a database test runs in the test's transaction). Tests set only how many examples they want.
+hypothesis_settings.register_profile(
+    "nss",
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    print_blob=True,
+)
+hypothesis_settings.load_profile("nss")
 
 
 def _missing(reason: str):

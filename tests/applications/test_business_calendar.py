@@ -196,7 +196,7 @@ def _oracle_is_business_day(day: datetime.date) -> bool:
     return day.weekday() < 5 and day not in _JP
 
 
-@hypothesis_settings(max_examples=200, deadline=None)
+@hypothesis_settings(max_examples=200)
 @given(
     start=st.dates(min_value=D(2025, 1, 1), max_value=D(2029, 12, 31)),
     count=st.integers(min_value=0, max_value=30),

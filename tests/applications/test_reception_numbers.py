@@ -81,7 +81,7 @@ def test_every_adjacent_swap_changes_the_check_letter(digits):
         assert check_letter(swapped) != letter, f"{digits} → {swapped} not caught"
 
 
-@hypothesis_settings(max_examples=300, deadline=None)
+@hypothesis_settings(max_examples=300)
 @given(st.integers(min_value=0, max_value=9_999_999).map(lambda n: f"{n:07d}"))
 def test_no_single_digit_change_or_adjacent_swap_keeps_the_check_letter(digits):
     letter = check_letter(digits)

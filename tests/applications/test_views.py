@@ -583,47 +583,6 @@ def test_the_draft_survives_logout_and_login_and_the_guidance_button_leads_back_
 # --- HTTP methods ------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["applicant", "add-ids", "confirm"])
-@pytest.mark.parametrize("verb", ["put", "patch", "delete"])
-def test_draft_screens_answer_405_to_methods_other_than_get_and_post(customer_client, draft, name, verb):
-    response = getattr(customer_client, verb)(reverse(f"applications:{name}", kwargs={"pk": draft.pk}))
-    assert response.status_code == 405
-    draft.refresh_from_db()
-    assert draft.status == ApplicationStatus.DRAFT
-
-
-@pytest.mark.parametrize("name", ["complete", "application-detail"])
-@pytest.mark.parametrize("verb", ["post", "put", "delete"])
-def test_read_only_screens_answer_405_to_anything_but_get(customer_client, customer, freeze, name, verb):
-    application = submitted(customer.contract, freeze, created_by=customer)
-    response = getattr(customer_client, verb)(reverse(f"applications:{name}", kwargs={"pk": application.pk}))
-    assert response.status_code == 405
-
-
-@pytest.mark.parametrize("verb", ["post", "put", "delete"])
-def test_application_list_answers_405_to_anything_but_get(customer_client, verb):
-    assert getattr(customer_client, verb)(reverse("applications:application-list")).status_code == 405
-
-
-@pytest.mark.parametrize("verb", ["get", "put", "delete"])
-def test_start_answers_405_to_anything_but_post(customer_client, customer, verb):
-    assert getattr(customer_client, verb)(reverse("applications:start")).status_code == 405
-    assert not Application.objects.filter(created_by=customer).exists()
-
-
-def test_screens_4_to_9_send_the_anonymous_to_login(client, draft):
-    urls = [
-        add_ids_url(draft),
-        reverse("applications:applicant", kwargs={"pk": draft.pk}),
-        confirm_url(draft),
-        reverse("applications:application-list"),
-    ]
-    for url in urls:
-        response = client.get(url)
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("login") + "?next=")
-
-
 def test_remove_with_a_value_that_is_not_an_item_id_removes_nothing(customer_client, draft):
     item = ItemFactory(application=draft)
     response = customer_client.post(add_ids_url(draft), {"remove": "not-a-number"})

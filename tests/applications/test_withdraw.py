@@ -7,7 +7,7 @@ from applications.exceptions import IllegalTransition
 from applications.models import ApplicationStatus
 from applications.services import application_withdraw
 from reviews.services import application_take
-from tests.factories import CustomerFactory, submitted_application
+from tests.factories import submitted_application
 
 pytestmark = pytest.mark.django_db
 
@@ -49,21 +49,3 @@ def test_withdrawal_after_a_reviewer_took_it_is_refused_and_changes_nothing(
     assert "できません" in response.content.decode()
     with pytest.raises(IllegalTransition):
         application_withdraw(application=application, actor=customer)
-
-
-def test_another_office_cannot_withdraw_it(client, customer):
-    application = submitted_application(contract=customer.contract)
-    stranger = CustomerFactory()
-    client.force_login(stranger)
-
-    response = client.post(reverse("applications:withdraw", kwargs={"pk": application.pk}))
-
-    assert response.status_code == 404
-    application.refresh_from_db()
-    assert application.status == ApplicationStatus.SUBMITTED
-
-
-def test_withdraw_is_post_only(customer_client, customer):
-    application = submitted_application(contract=customer.contract)
-    response = customer_client.get(reverse("applications:withdraw", kwargs={"pk": application.pk}))
-    assert response.status_code == 405

@@ -1,4 +1,5 @@
-"""Screens 1–7 of SPEC §3 in headless Chromium: a customer files 通関士IDの追加 end to end."""
+"""Screens 1–7 of SPEC §3 in headless Chromium: the helpers every browser journey uses, and a double click on
+申込内容を登録する. The whole filing walk, with its detours, is the first part of test_full_journey.py."""
 
 import re
 import threading
@@ -7,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from applications import clock, dates, rules, services
+from applications import clock, rules, services
 from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
 from applications.reception_numbers import is_valid_reception_number
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, DraftFactory
@@ -56,111 +57,6 @@ def log_in(page: Page, username: str, password: str) -> None:
 @pytest.fixture
 def customer():
     return CustomerFactory(contract=ContractFactory(methods=["interactive", "netnaccs"]))
-
-
-def test_customer_files_an_application_through_screens_1_to_7(page: Page, customer, screenshot):
-    start = rules.earliest_start_date(clock.today())
-
-    # 1 login → 2 menu
-    page.goto("/login/")
-    assert_screen(page, "login")
-    screenshot(page, "login")
-    field(page, "ユーザーID").fill(customer.username)
-    field(page, "パスワード").fill(PASSWORD)
-    button(page, "ログイン").click()
-    assert_screen(page, "menu")
-    expect(page.locator("main")).to_contain_text(customer.contract.user_code)
-    screenshot(page, "menu")
-
-    # 3 guidance
-    button(page, "通関士IDの追加").click()
-    assert_screen(page, "guidance")
-    screenshot(page, "guidance")
-
-    # 4 applicant: prefilled from the account; a full-width phone number is normalised
-    button(page, "通関士IDを追加する").click()
-    assert_screen(page, "applicant")
-    expect(field(page, "氏名")).to_have_value(customer.full_name)
-    expect(field(page, "部署")).to_have_value(customer.department)
-    expect(field(page, "電話番号")).to_have_value(customer.phone)
-    expect(field(page, "メールアドレス")).to_have_value(customer.email)
-    field(page, "電話番号").fill("０３－５５５５－１２３４")
-    screenshot(page, "applicant")
-    button(page, "通関士用利用者IDの入力へ進む").click()
-    assert_screen(page, "add-ids")
-    draft = Application.objects.get(created_by=customer, status=ApplicationStatus.DRAFT)
-    assert draft.applicant_phone == "03-5555-1234"
-
-    # 5 add-ids: two IDs (one per processing method), remove one, add it back
-    expect(items(page)).to_have_count(0)
-    field(page, "利用開始希望日").fill(start.isoformat())
-    field(page, "処理方式").select_option(label="インタラクティブ処理方式")
-    field(page, "希望識別番号").fill("ｂ２ｃ")
-    field(page, "通関士氏名").fill("通関 一郎")
-    button(page, "設定する").click()
-    assert_screen(page, "add-ids")
-    expect(items(page)).to_have_count(1)
-    expect(items(page).nth(0)).to_contain_text("B2C")
-    expect(field(page, "利用開始希望日")).to_have_value(start.isoformat())
-
-    def add_netnaccs():
-        field(page, "処理方式").select_option(label="netNACCS")
-        field(page, "通関士氏名").fill("通関 一郎")
-        button(page, "設定する").click()
-        assert_screen(page, "add-ids")
-        expect(items(page)).to_have_count(2)
-        expect(items(page).nth(1)).to_contain_text("netNACCS")
-        expect(items(page).nth(1)).to_contain_text("指定なし")
-
-    add_netnaccs()
-    items(page).nth(1).get_by_role("button", name="削除").click()
-    assert_screen(page, "add-ids")
-    expect(items(page)).to_have_count(1)
-    expect(items(page).nth(0)).to_contain_text("B2C")
-    add_netnaccs()
-    assert [(i.processing_method.code, i.desired_identifier) for i in draft.items.order_by("pk")] == [
-        ("interactive", "B2C"),
-        ("netnaccs", ""),
-    ]
-    screenshot(page, "add-ids")
-
-    # 6 confirm, back to 5 with everything kept, 6 again
-    button(page, "申込内容確認へ進む").click()
-    assert_screen(page, "confirm")
-    main = page.locator("main")
-    expect(main).to_contain_text("B2C")
-    expect(main).to_contain_text("03-5555-1234")
-    expect(page.locator('[data-field="desired_start_date"]')).to_have_text(dates.format_date(start))
-    expect(items(page)).to_have_count(2)
-    screenshot(page, "confirm")
-
-    button(page, "通関士用利用者IDの入力に戻る").click()
-    assert_screen(page, "add-ids")
-    expect(items(page)).to_have_count(2)
-    expect(items(page).nth(0)).to_contain_text("B2C")
-    expect(items(page).nth(1)).to_contain_text("netNACCS")
-    expect(field(page, "利用開始希望日")).to_have_value(start.isoformat())
-    screenshot(page, "add-ids")
-
-    button(page, "申込内容確認へ進む").click()
-    assert_screen(page, "confirm")
-
-    # 7 complete: the reception number on screen is the one in the database, and it is well formed
-    button(page, "申込内容を登録する").click()
-    assert_screen(page, "complete")
-    screenshot(page, "complete")
-    shown = page.locator('[data-field="reception_number"]').inner_text().strip()
-    assert RECEPTION_NUMBER.fullmatch(shown), shown
-    assert is_valid_reception_number(shown)
-    draft.refresh_from_db()
-    assert draft.status == ApplicationStatus.SUBMITTED
-    assert draft.reception_number == shown
-    assert Application.objects.filter(contract=customer.contract).count() == 1
-
-    # back to 2
-    button(page, "メニューに戻る").click()
-    assert_screen(page, "menu")
-    screenshot(page, "menu")
 
 
 def test_double_click_on_submit_files_one_application(page: Page, customer, screenshot, monkeypatch):

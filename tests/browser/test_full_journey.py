@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, Page, expect
 from applications import business_calendar, clock, dates, rules
 from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
+from applications.reception_numbers import is_valid_reception_number
 from bench.processes import free_port
 from tests.browser.test_filing_journey import assert_screen, button, field, items
 from tests.factories import FROZEN_AT, totp_code
@@ -138,7 +139,11 @@ def test_demo_customer_files_reviewer_approves_and_broker_registers_the_licence_
 
 
 def file_application(page: Page, desired: datetime.date, shot) -> str:
+    """Screens 1–7 as a customer goes through them, with the detours: the applicant form prefilled from the account
+    and a full-width phone number normalised; an ID removed and added again; back from 確認 to 入力 with
+    everything kept; the reception number shown is the one filed, with a valid check letter."""
     username, password = CUSTOMER
+    customer = User.objects.get(username=username)
     page.goto("/login/")
     assert_screen(page, "login")
     field(page, "ユーザーID").fill(username)
@@ -153,41 +158,81 @@ def file_application(page: Page, desired: datetime.date, shot) -> str:
     assert_screen(page, "guidance")
     shot(page, "guidance")
 
+    # 4 applicant: prefilled from the account; a full-width phone number is normalised
     button(page, "通関士IDを追加する").click()
     assert_screen(page, "applicant")
+    expect(field(page, "氏名")).to_have_value(customer.full_name)
+    expect(field(page, "部署")).to_have_value(customer.department)
+    expect(field(page, "電話番号")).to_have_value(customer.phone)
     expect(field(page, "メールアドレス")).to_have_value("demo-customer@example.com")
+    field(page, "電話番号").fill("０３－５５５５－１２３４")
     shot(page, "applicant")
     button(page, "通関士用利用者IDの入力へ進む").click()
     assert_screen(page, "add-ids")
+    draft = Application.objects.get(created_by=customer, status=ApplicationStatus.DRAFT)
+    assert draft.applicant_phone == "03-5555-1234"
 
+    # 5 add-ids: the wished identifier typed in full-width lower case; a second ID removed and added back
+    expect(items(page)).to_have_count(0)
     field(page, "利用開始希望日").fill(desired.isoformat())
     field(page, "処理方式").select_option(label="インタラクティブ処理方式")
-    field(page, "希望識別番号").fill(DESIRED_IDENTIFIER)
+    field(page, "希望識別番号").fill(DESIRED_IDENTIFIER.lower().translate(FULL_WIDTH))
     field(page, "通関士氏名").fill(BROKER_NAME)
     button(page, "設定する").click()
     assert_screen(page, "add-ids")
     expect(items(page)).to_have_count(1)
-    field(page, "処理方式").select_option(label="netNACCS")
-    field(page, "通関士氏名").fill(BROKER_NAME)
-    button(page, "設定する").click()
-    assert_screen(page, "add-ids")
-    expect(items(page)).to_have_count(2)
     expect(items(page).nth(0)).to_contain_text(DESIRED_IDENTIFIER)
-    expect(items(page).nth(1)).to_contain_text("netNACCS")
+    expect(field(page, "利用開始希望日")).to_have_value(desired.isoformat())
+
+    def add_netnaccs():
+        field(page, "処理方式").select_option(label="netNACCS")
+        field(page, "通関士氏名").fill(BROKER_NAME)
+        button(page, "設定する").click()
+        assert_screen(page, "add-ids")
+        expect(items(page)).to_have_count(2)
+        expect(items(page).nth(1)).to_contain_text("netNACCS")
+        expect(items(page).nth(1)).to_contain_text("指定なし")
+
+    add_netnaccs()
+    items(page).nth(1).get_by_role("button", name="削除").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(1)
+    add_netnaccs()
+    assert [(i.processing_method.code, i.desired_identifier) for i in draft.items.order_by("pk")] == [
+        ("interactive", DESIRED_IDENTIFIER),
+        ("netnaccs", ""),
+    ]
     shot(page, "add-ids")
 
+    # 6 confirm, back to 5 with everything kept, 6 again
     button(page, "申込内容確認へ進む").click()
     assert_screen(page, "confirm")
+    expect(page.locator("main")).to_contain_text("03-5555-1234")
     expect(page.locator('[data-field="desired_start_date"]')).to_have_text(dates.format_date(desired))
     expect(items(page)).to_have_count(2)
     shot(page, "confirm")
+    button(page, "通関士用利用者IDの入力に戻る").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(2)
+    expect(items(page).nth(0)).to_contain_text(DESIRED_IDENTIFIER)
+    expect(field(page, "利用開始希望日")).to_have_value(desired.isoformat())
+    button(page, "申込内容確認へ進む").click()
+    assert_screen(page, "confirm")
 
+    # 7 complete: the number on screen is the one filed, and its check letter is right
     button(page, "申込内容を登録する").click()
     assert_screen(page, "complete")
     number = page.locator('[data-field="reception_number"]').inner_text().strip()
-    assert re.fullmatch(r"[0-9]{7}[A-Z]", number), number
+    assert is_valid_reception_number(number), number
+    draft.refresh_from_db()
+    assert (draft.status, draft.reception_number) == (ApplicationStatus.SUBMITTED, number)
     shot(page, "complete")
+    button(page, "メニューに戻る").click()
+    assert_screen(page, "menu")
     return number
+
+
+FULL_WIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 
 
 def check_receipt_email(sink: SmtpSink, number: str):

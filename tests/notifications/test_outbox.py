@@ -621,14 +621,3 @@ def test_the_staff_page_lists_each_email_with_its_state_and_resends_it(
     assert badges(listed[1]) == ["再送"]
     assert len(mail.outbox) == 2
     assert Email.objects.get(resent_from=row).status == EmailStatus.SENT
-
-
-def test_a_customer_cannot_resend(customer_client):
-    application = filed()
-    [row] = rows()
-    response = customer_client.post(
-        reverse("reviews:email-resend", kwargs={"pk": application.pk, "email_id": row.pk})
-    )
-    assert response.status_code == 403
-    row.refresh_from_db()
-    assert row.status == EmailStatus.QUEUED

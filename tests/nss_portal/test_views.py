@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.factories import PASSWORD, StaffFactory
+from tests.factories import PASSWORD
 from tests.html import Page
 
 pytestmark = pytest.mark.django_db
@@ -115,25 +115,6 @@ def test_menu_shows_the_office_and_its_three_buttons(customer_client, contract):
     assert [b.text for b in main.find_all("button")] == ["通関士IDの追加", "申込状況一覧", "ログアウト"]
 
 
-def test_menu_sends_the_anonymous_to_login(client):
-    response = client.get(reverse("menu"))
-    assert response.status_code == 302
-    assert response["Location"] == login_redirect(reverse("menu"))
-
-
-@pytest.mark.parametrize(
-    "url_name", ["menu", "guidance", "applications:application-list"], ids=["menu", "guidance", "list"]
-)
-def test_a_staff_account_is_refused_the_customer_screens_with_403(client, url_name):
-    client.force_login(StaffFactory())
-    assert client.get(reverse(url_name)).status_code == 403
-
-
-def test_a_staff_account_cannot_start_an_application(client):
-    client.force_login(StaffFactory())
-    assert client.post(reverse("applications:start")).status_code == 403
-
-
 # --- screen 3: 通関士IDガイダンス画面 ----------------------------------------
 
 
@@ -154,10 +135,6 @@ def test_guidance_explains_the_flow_in_order_and_the_utb_hours(customer_client):
     assert "UTB業務利用可能時間：平日00:00～23:00" in page.text
     assert "UTB01" in page.text
     assert "それぞれ1つずつの通関士IDが必要" in page.text
-
-
-def test_guidance_sends_the_anonymous_to_login(client):
-    assert client.get(reverse("guidance"))["Location"] == login_redirect(reverse("guidance"))
 
 
 # --- logout -------------------------------------------------------------

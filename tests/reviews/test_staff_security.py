@@ -10,7 +10,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications.models import ApplicationStatus, NaccsUserId
+from applications.models import ApplicationStatus
 from reviews import services as review_services
 from tests.factories import (
     PASSWORD,
@@ -176,48 +176,6 @@ def test_anonymous_posts_change_nothing(client):
     assert response["Location"].startswith(reverse("reviews:login"))
     application.refresh_from_db()
     assert application.status == ApplicationStatus.SUBMITTED
-
-
-@pytest.fixture
-def customer_via_login(client):
-    customer = CustomerFactory()
-    response = client.post(reverse("login"), {"username": customer.username, "password": PASSWORD})
-    assert response.status_code == 302
-    assert logged_in(client)
-    return client
-
-
-def test_a_customer_gets_403_on_staff_pages(customer_via_login):
-    application = submitted_application()
-    assert customer_via_login.get(reverse("reviews:queue")).status_code == 403
-    assert (
-        customer_via_login.get(reverse("reviews:application", kwargs={"pk": application.pk})).status_code
-        == 403
-    )
-
-
-def test_a_customer_cannot_take_or_approve(customer_via_login):
-    submitted = submitted_application()
-    response = customer_via_login.post(reverse("reviews:take", kwargs={"pk": submitted.pk}))
-    assert response.status_code == 403
-    submitted.refresh_from_db()
-    assert submitted.status == ApplicationStatus.SUBMITTED
-    assert submitted.reviewer is None
-
-    under_review = review_services.application_take(
-        application=submitted_application(), actor=staff_with_device("reviewer")
-    )
-    response = customer_via_login.post(
-        reverse("reviews:approve", kwargs={"pk": under_review.pk}),
-        {
-            "start_date": under_review.desired_start_date.isoformat(),
-            "seen_status": ApplicationStatus.UNDER_REVIEW,
-        },
-    )
-    assert response.status_code == 403
-    under_review.refresh_from_db()
-    assert under_review.status == ApplicationStatus.UNDER_REVIEW
-    assert not NaccsUserId.objects.filter(issued_by=under_review).exists()
 
 
 def test_staff_logged_in_without_otp_is_sent_to_the_staff_login(client, reviewer):

@@ -6,9 +6,7 @@ import datetime
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applications import clock, crypto, rules
@@ -300,54 +298,6 @@ def test_a_cursor_with_a_naive_timestamp_is_ignored(staff_client):
     response = staff_client.get(queue_url(after="2026-11-16T00:00:00|1"))
     assert response.status_code == 200
     assert queue_rows(response) == [application.reception_number]
-
-
-def _count_queries(client, url) -> int:
-    client.get(url)  # warm caches (content types, templates) first
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(captured.captured_queries)
-
-
-def test_queue_query_count_does_not_grow_with_rows(staff_client, reviewer, django_assert_max_num_queries):
-    one = take(submitted_application(methods=("interactive", "netnaccs")), reviewer)
-    baseline = _count_queries(staff_client, queue_url())
-    assert queue_rows(staff_client.get(queue_url())) == [one.reception_number]
-
-    for index in range(60):
-        application = submitted_application(methods=("interactive", "netnaccs", "interactive"))
-        if index % 2:
-            take(application, staff_with_device("reviewer"))
-    with django_assert_max_num_queries(baseline):
-        response = staff_client.get(queue_url())
-    assert len(queue_rows(response)) == 50
-
-
-def test_application_page_query_count_does_not_grow_with_items_notices_and_trail(
-    staff_client, reviewer, approver, django_assert_max_num_queries
-):
-    def prepared(count):
-        application = take(
-            submitted_application(methods=("interactive", "netnaccs") * (count // 2) or ("interactive",)),
-            reviewer,
-        )
-        for index in range(count):
-            review_services.progress_notice_post(application=application, actor=reviewer, text=f"通知{index}")
-        review_services.application_approve(application=application, actor=approver)
-        return application
-
-    small = prepared(1)
-    baseline = _count_queries(staff_client, detail_url(small))
-
-    big = prepared(20)
-    assert big.items.count() == 20
-    assert ProgressNotice.objects.filter(application=big, posted_by__isnull=False).count() == 20
-    with django_assert_max_num_queries(baseline):
-        response = staff_client.get(detail_url(big))
-    page = Page(response)
-    assert len(page.root.find_all("li", **{"data-issued-id": ""})) == 20
-    assert len(page.root.by_id("audit-trail").find_all("li")) >= 23
 
 
 # --- one application's page -----------------------------------------------------------------------

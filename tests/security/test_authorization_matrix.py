@@ -37,6 +37,7 @@ from applications.models import (
     EnrolmentPurpose,
     NaccsUserId,
     ProgressNotice,
+    User,
 )
 from notifications.models import Email
 from reviews import services as review_services
@@ -309,7 +310,8 @@ def database_state() -> tuple:
     return (
         tuple(Application.objects.order_by("pk").values_list("pk", "status", "reviewer_id", "decided_by_id")),
         ProgressNotice.objects.count(),
-        Email.objects.count(),
+        tuple(Email.objects.order_by("pk").values_list("pk", "status", "attempts", "next_attempt_at")),
+        tuple(User.objects.order_by("pk").values_list("pk", "is_active", "password", "session_epoch")),
         LogEntry.objects.count(),
         NaccsUserId.objects.count(),
         LicenceRegistration.objects.count(),

@@ -24,7 +24,7 @@ from email.utils import make_msgid
 import pytest
 from django.test import Client
 from django.urls import reverse
-from hypothesis import HealthCheck, Phase, assume, example, given, settings
+from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from applications import clock, rules
@@ -47,21 +47,16 @@ from utb_gateway.models import LicenceRegistration, UtbAttempt
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
-SUPPRESS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-
 
 def examples(count: int):
     """Moderate example counts so the whole file runs in well under a minute; no example database on disk."""
-    return settings(max_examples=count, deadline=None, database=None, suppress_health_check=SUPPRESS)
+    return settings(max_examples=count)
 
 
 def regression(count: int = 25):
     """For the regression tests of bugs found here: a fixed number of examples, no shrinking."""
     return settings(
         max_examples=count,
-        deadline=None,
-        database=None,
-        suppress_health_check=SUPPRESS,
         phases=[Phase.explicit, Phase.generate],
     )
 

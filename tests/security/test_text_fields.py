@@ -16,6 +16,7 @@ FORM_MODULES = ["applications.forms", "reviews.forms", "utb_gateway.forms", "nss
 # Fields that need not carry the check, and why.
 EXEMPT = {
     # Credentials are compared, never stored or shown; Django's CharField already refuses NUL.
+    ("nss_portal.forms.PortalCredentialsFields", "username"): "login: compared with stored accounts only",
     ("nss_portal.forms.LoginForm", "username"): "login: compared with stored accounts only",
     ("reviews.forms.StaffLoginForm", "username"): "login: compared with stored accounts only",
     ("reviews.forms.StaffLoginForm", "otp_token"): "a 6-digit code, compared only",

@@ -10,7 +10,7 @@ import unicodedata
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import ContractFactory, NaccsUserIdFactory
@@ -144,7 +144,6 @@ def test_a_value_that_is_not_a_string_answers_the_fields_result_code(broker, fie
 
 # --- the property --------------------------------------------------------------------------------------------
 
-SUPPRESS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 PLAIN = ["", "1ANACY27", "035", "２９－１０", "12-7896", "user_id", "licence_number"]
 
 
@@ -189,7 +188,7 @@ SURROGATES_AND_CONTROLS = st.one_of(
 WITH_FORMAT_CHARACTERS = st.one_of(SURROGATES_AND_CONTROLS, st.sampled_from(FORMAT_CHARACTERS))
 
 
-@settings(max_examples=150, deadline=None, database=None, suppress_health_check=SUPPRESS)
+@settings(max_examples=150)
 @given(data=st.data())
 def test_nested_json_with_surrogates_and_control_characters_never_fails_and_never_stores_them(broker, data):
     document = data.draw(json_documents(texts(SURROGATES_AND_CONTROLS)), label="document")
@@ -209,9 +208,6 @@ def test_nested_json_with_surrogates_and_control_characters_never_fails_and_neve
 
 @settings(
     max_examples=60,
-    deadline=None,
-    database=None,
-    suppress_health_check=SUPPRESS,
     phases=[Phase.explicit, Phase.generate],
 )
 @given(document=json_documents(texts(WITH_FORMAT_CHARACTERS)))

@@ -590,11 +590,6 @@ def test_api_utb01_answers_the_exact_shape(client, broker, colleague, office):
     assert datetime.datetime.fromisoformat(body["items"][1]["registered_at"]) == FROZEN_AT
 
 
-def test_api_methods(client, broker):
-    assert client.get(API_UTB, **basic("1ANACA0A")).status_code == 405
-    assert client.post(API_UTB01, **basic("1ANACA0A")).status_code == 405
-
-
 def test_api_lockout_refuses_the_right_password_then_unlocks(
     client, broker, colleague, settings, frozen_clock
 ):
