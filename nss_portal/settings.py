@@ -42,8 +42,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # APPS
 # ------------------------------------------------------------------------------
+# No django.contrib.admin: every change goes through the services of the staff workplace (/staff/), which check
+# roles and four-eyes, lock rows and write the audit trail; an admin would be a second, unaudited way in
+# (docs/decisions.md).
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

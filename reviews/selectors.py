@@ -25,7 +25,7 @@ from applications.models import (
     User,
 )
 from applications.reception_numbers import reception_number_typed
-from applications.roles import role_of
+from applications.roles import ROLE_LABELS, role_of
 
 from .permissions import PERM_REVIEW, four_eyes_refusal, permission_refusal, progress_notice_refusal
 
@@ -222,11 +222,12 @@ def staff_accounts():
 
 
 def staff_account_list() -> list[User]:
-    """スタッフアカウント: every staff account by user ID, each with `role` and `enrolled`, in two queries however
-    many there are."""
+    """スタッフアカウント: every staff account by user ID, each with `role`, its `role_label` ("" for none) and
+    `enrolled`, in two queries however many there are."""
     accounts = list(staff_accounts().prefetch_related("groups").order_by("username"))
     for account in accounts:
         account.role = role_of(account)
+        account.role_label = ROLE_LABELS.get(account.role, "")
     return accounts
 
 

@@ -138,3 +138,17 @@ def test_state_changing_posts_without_a_csrf_token_are_refused(customer):
 
 # `check --deploy` with the production profile, and every refusal of a production without its secrets:
 # tests/nss_portal/test_production.py.
+
+
+@pytest.mark.django_db
+def test_there_is_no_django_admin_not_even_for_a_superuser(client):
+    """Every change goes through the staff workplace's services (roles, four-eyes, locks, audit): no second way
+    in (docs/decisions.md). /admin/ is an unknown page, whoever asks."""
+    from django.apps import apps
+
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory(is_superuser=True))
+    assert client.get("/admin/").status_code == 404
+    assert client.get("/admin/login/").status_code == 404
+    assert not apps.is_installed("django.contrib.admin")

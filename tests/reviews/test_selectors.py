@@ -228,6 +228,7 @@ def test_the_staff_account_list_is_every_staff_account_by_user_id_with_role_and_
     assert (by_name["b-reviewer"].role, by_name["b-reviewer"].enrolled) == ("reviewer", True)
     assert (by_name["c-nobody"].role, by_name["c-nobody"].enrolled) == (None, True)
     assert by_name["d-stopped"].is_active is False
+    assert [str(account.role_label) for account in accounts] == ["承認者", "審査担当者", "", "審査担当者"]
     assert {account.pk for account in accounts} == {
         enrolled_reviewer.pk,
         waiting_approver.pk,
