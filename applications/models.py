@@ -407,9 +407,10 @@ class ReceptionNumberAllocation(models.Model):
 
 
 class EnrolmentPurpose(models.TextChoices):
-    """What a single-use link lets its holder do. Customer invitations and password resets are further members."""
+    """What a single-use link lets its holder do. Customer invitations are a further member."""
 
     STAFF_ENROLMENT = "staff_enrolment", _("スタッフアカウントの登録")
+    PASSWORD_RESET = "password_reset", _("パスワードの再設定")
 
 
 class EnrolmentToken(models.Model):

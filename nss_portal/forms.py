@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from applications.validators import validate_single_line_text
 
 
 class PortalCredentialsFields(forms.Form):
@@ -13,6 +16,52 @@ class PortalCredentialsFields(forms.Form):
         label=_("パスワード"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class OwnPasswordForm(forms.Form):
+    """A person choosing their own password, typed twice, held to Django's validators (at least 12 characters):
+    staff enrolment and the customers' password reset."""
+
+    password1 = forms.CharField(
+        label=_("パスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "12文字以上。よく使われるパスワード、数字だけのもの、ユーザーIDやメールアドレスに似たものは使えません。"
+        ),
+    )
+    password2 = forms.CharField(
+        label=_("パスワード（確認）"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("確認用のパスワードが一致しません。"))
+        if password1:
+            try:
+                password_validation.validate_password(password1, self.user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class PasswordResetRequestForm(forms.Form):
+    """「パスワードをお忘れの方」: the e-mail address of the account."""
+
+    email = forms.EmailField(
+        label=_("メールアドレス"),
+        max_length=254,
+        validators=[validate_single_line_text],
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
 

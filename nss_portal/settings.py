@@ -324,6 +324,11 @@ NSS_FOUR_EYES = env.bool("NSS_FOUR_EYES", default=False)
 OTP_TOTP_ISSUER = "NSS"
 # A staff enrolment link (SPEC §10: the staff member sets their own password and authenticator) expires after this.
 NSS_STAFF_ENROLMENT_HOURS = env.int("NSS_STAFF_ENROLMENT_HOURS", default=72)
+# 「パスワードをお忘れの方」 (SPEC §11): how long a reset link stays valid, and how many requests an hour one client
+# address or one e-mail address may make (beyond that the answer is the same and nothing is sent).
+NSS_PASSWORD_RESET_MINUTES = env.int("NSS_PASSWORD_RESET_MINUTES", default=60)
+NSS_PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("NSS_PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
+NSS_PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("NSS_PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
 # The mail domains a staff account's address may have (the centre's own), e.g. "naccs.jp,centre.naccs.jp": an
 # approver then cannot send a new account's enrolment link to a mailbox outside the centre. Empty: any domain.
 NSS_STAFF_EMAIL_DOMAINS = [

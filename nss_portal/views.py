@@ -1,13 +1,17 @@
 """The portal shell: login, menu (screen 2) and the 通関士ID guidance (screen 3)."""
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render, resolve_url
-from django.views.decorators.http import require_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
 
-from applications import selectors
+from applications import accounts, dates, enrolment, selectors
+from applications.exceptions import DomainError, form_add_domain_error
 from applications.permissions import customer_required
 
-from .forms import LoginForm
+from .client_address import client_address
+from .forms import LoginForm, OwnPasswordForm, PasswordResetRequestForm
 
 
 class LoginView(auth_views.LoginView):
@@ -38,6 +42,56 @@ def menu(request):
     contract = selectors.contract_for_display(contract_id=request.user.contract_id)
     draft = selectors.application_draft_of(user=request.user)
     return render(request, "nss_portal/menu.html", {"contract": contract, "draft": draft})
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """「パスワードをお忘れの方」: the address of the account; the same answer whether or not it is one."""
+    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        accounts.password_reset_request(
+            email=form.cleaned_data["email"], client_address=client_address(request)
+        )
+        return redirect("password-reset-sent")
+    return render(request, "nss_portal/password_reset.html", {"form": form})
+
+
+@require_safe
+def password_reset_sent(request):
+    return render(
+        request, "nss_portal/password_reset_sent.html", {"minutes": settings.NSS_PASSWORD_RESET_MINUTES}
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request, token):
+    """The link of the reset e-mail: the account's new password, twice."""
+    try:
+        pending = accounts.password_reset_start(raw_token=token)
+    except enrolment.EnrolmentTokenInvalid:
+        return render(request, "nss_portal/password_reset_invalid.html", status=404)
+    form = OwnPasswordForm(request.POST if request.method == "POST" else None, user=pending.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts.password_reset_complete(raw_token=token, password=form.cleaned_data["password1"])
+        except enrolment.EnrolmentTokenInvalid:
+            return render(request, "nss_portal/password_reset_invalid.html", status=404)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            return redirect("password-reset-done")
+    context = {
+        "form": form,
+        "account": pending.user,
+        "expires_at": dates.format_datetime(pending.expires_at),
+    }
+    return render(request, "nss_portal/password_reset_confirm.html", context)
+
+
+@require_safe
+def password_reset_done(request):
+    return render(request, "nss_portal/password_reset_done.html")
 
 
 @require_safe

@@ -3,7 +3,7 @@
 import unicodedata
 
 from django import forms
-from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
@@ -11,7 +11,7 @@ from django_otp import match_token
 from applications.models import ApplicationStatus, ProcessingMethod
 from applications.roles import ROLE_LABELS
 from applications.validators import validate_multiline_text, validate_single_line_text
-from nss_portal.forms import PortalCredentialsFields
+from nss_portal.forms import OwnPasswordForm, PortalCredentialsFields
 
 from .selectors import QUEUE_OPEN
 
@@ -144,42 +144,13 @@ def _otp_code(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").replace(" ", "").strip()
 
 
-class StaffEnrolmentForm(forms.Form):
+class StaffEnrolmentForm(OwnPasswordForm):
     """The staff member's own password (twice, Django's validators) and one code of their new authenticator."""
 
-    password1 = forms.CharField(
-        label=_("パスワード"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_(
-            "12文字以上。よく使われるパスワード、数字だけのもの、ユーザーIDやメールアドレスに似たものは使えません。"
-        ),
-    )
-    password2 = forms.CharField(
-        label=_("パスワード（確認）"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
     otp_token = _otp_token_field(max_length=12)
-
-    def __init__(self, *args, user=None, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
 
     def clean_otp_token(self):
         code = _otp_code(self.cleaned_data["otp_token"])
         if not code.isascii() or not code.isdigit() or len(code) != 6:
             raise forms.ValidationError(_("確認コードは6桁の数字で入力してください。"), code="otp_shape")
         return code
-
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", _("確認用のパスワードが一致しません。"))
-        if password1:
-            try:
-                password_validation.validate_password(password1, self.user)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned

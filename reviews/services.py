@@ -7,9 +7,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
@@ -17,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import audit, business_calendar, clock, crypto, dates, enrolment, passwords, workflow
+from applications.accounts import own_password_validate
 from applications.email_context import application_email_context
 from applications.exceptions import DomainError
 from applications.identifier_allocation import pick_identifiers
@@ -530,10 +529,7 @@ def staff_enrolment_complete(*, raw_token: str, password: str, otp_token: str) -
     current code; the link is used up in the same transaction. A weak password or a wrong code changes nothing."""
     token = _locked_staff_token(raw_token)
     account = User.objects.select_for_update(no_key=True).get(pk=token.user_id)
-    try:
-        password_validation.validate_password(password, account)
-    except ValidationError as error:
-        raise DomainError(" ".join(error.messages), field="password1", code="weak_password") from error
+    own_password_validate(password, account)
     device = TOTPDevice.objects.filter(
         user=account, name=_enrolment_device_name(token), confirmed=False
     ).first()

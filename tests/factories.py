@@ -254,27 +254,41 @@ ENROL_PASSWORD = "mado-no-soto-wa-aozora"
 ENROL_PATH = re.compile(r"https?://[^\s\"<>]+?(/staff/enrol/[A-Za-z0-9_-]+/)")
 
 
-def enrolment_link(address: str) -> str:
-    """The path of the newest enrolment link e-mailed (through the outbox) to `address`: from the outbox row while
-    it waits to be sent, from the delivered message once sent (the row then keeps no copy of the link)."""
+def emailed_link(address: str, *, kind: str, path: re.Pattern) -> str:
+    """The path (group 1 of `path`) of the newest single-use link of e-mail `kind` sent through the outbox to
+    `address`: from the outbox row while it waits to be sent, from the delivered message once sent (the row then
+    keeps no copy of the link)."""
     from django.core import mail
 
     from notifications.models import Email, EmailStatus
 
-    email = Email.objects.filter(kind="staff_enrolment", to=address).order_by("-created_at", "-pk").first()
-    assert email is not None, f"no enrolment e-mail to {address}"
+    email = Email.objects.filter(kind=kind, to=address).order_by("-created_at", "-pk").first()
+    assert email is not None, f"no {kind} e-mail to {address}"
     if email.status == EmailStatus.SENT:
         delivered = [
             message for message in mail.outbox if message.extra_headers.get("Message-ID") == email.message_id
         ]
         delivered = delivered or [message for message in mail.outbox if address in message.to]
-        assert delivered, f"the enrolment e-mail to {address} was sent but is not in mail.outbox"
+        assert delivered, f"the {kind} e-mail to {address} was sent but is not in mail.outbox"
         body = delivered[-1].body
     else:
         body = email.body_text
-    match = ENROL_PATH.search(body)
+    match = path.search(body)
     assert match, body
     return match.group(1)
+
+
+def enrolment_link(address: str) -> str:
+    """The path of the newest staff enrolment link e-mailed to `address`."""
+    return emailed_link(address, kind="staff_enrolment", path=ENROL_PATH)
+
+
+RESET_PATH = re.compile(r"https?://[^\s\"<>]+?(/password-reset/[A-Za-z0-9_-]{20,}/)")
+
+
+def password_reset_link(address: str) -> str:
+    """The path of the newest password reset link e-mailed to `address`."""
+    return emailed_link(address, kind="customer_password_reset", path=RESET_PATH)
 
 
 def enrolment_secret(response) -> bytes:

@@ -28,6 +28,7 @@ from tests.factories import (
     CustomerFactory,
     code_for,
     enrolment_link,
+    password_reset_link,
     staff_in,
     staff_with_device,
     submitted_application,
@@ -162,6 +163,50 @@ def test_the_audit_reports_a_critical_violation(page: Page, screenshot):
     assert any(" image-alt (critical)" in line for line in audit.found), audit.found
     with pytest.raises(AssertionError, match="serious/critical violations"):
         audit.assert_clean()
+
+
+# --- 「パスワードをお忘れの方」 (SPEC §11) ---------------------------------------------------------------------
+
+
+def test_password_reset_screens(page: Page, customer, screenshot):
+    """The whole reset as the customer does it, every screen state audited: the link on the login screen, the
+    address (an empty one refused next to the field), the same answer, the e-mailed link, a weak password refused,
+    the new password, a used link refused, and the login with the new password."""
+    audit = Audit(page, screenshot)
+    page.goto("/login/")
+    page.get_by_role("link", name="パスワードをお忘れの方").click()
+    audit.check("password-reset")
+    assert_labelled(page, ["メールアドレス"])
+    button(page, "再設定用のリンクを送信する").click()
+    audit.check("password-reset", "password-reset-errors")
+    assert_error_announced(page, "メールアドレス", "このフィールドは必須です。")
+    labelled(page, "メールアドレス").fill(customer.email)
+    button(page, "再設定用のリンクを送信する").click()
+    audit.check("password-reset-sent")
+    expect(page.get_by_role("status")).to_contain_text("パスワード再設定用のリンクをお送りしました")
+
+    link = password_reset_link(customer.email)
+    page.goto(link)
+    audit.check("password-reset-confirm")
+    assert_labelled(page, ["パスワード", "パスワード（確認）"])
+    labelled(page, "パスワード").fill("12345678")
+    labelled(page, "パスワード（確認）").fill("12345678")
+    button(page, "パスワードを設定する").click()
+    audit.check("password-reset-confirm", "password-reset-confirm-errors")
+    assert_error_announced(page, "パスワード", "このパスワードは短すぎます。")
+    labelled(page, "パスワード").fill(ENROL_PASSWORD)
+    labelled(page, "パスワード（確認）").fill(ENROL_PASSWORD)
+    button(page, "パスワードを設定する").click()
+    audit.check("password-reset-done")
+
+    page.goto(link)
+    audit.check("password-reset-invalid")
+    page.goto("/login/")
+    labelled(page, "ユーザーID").fill(customer.username)
+    labelled(page, "パスワード").fill(ENROL_PASSWORD)
+    button(page, "ログイン").click()
+    assert_screen(page, "menu")
+    audit.assert_clean()
 
 
 # --- customer: screens 1–10 -----------------------------------------------------------------------------

@@ -143,6 +143,12 @@ EXPECTED: dict[str, Row] = {
     "login":                  row(PUBLIC, "GET POST", None,            OK,  R,    R,     R,   R,   OK, to=MENU_OR_STAFF,
                                   wrong_method_outcomes=dict.fromkeys(("customer_a", "customer_b", *STAFF), R)),
     "logout":                 row(PUBLIC, "POST", None,                R,   R,    R,     R,   R,   R, to=PORTAL_LOGIN),
+    # 「パスワードをお忘れの方」 (SPEC §11): public; the reset link's token is the credential (a bad link is its own
+    # 404 page, tests/nss_portal/test_password_reset.py).
+    "password-reset":         row(PUBLIC, "GET POST", None,            OK,  OK,   OK,    OK,  OK,  OK),
+    "password-reset-sent":    row(PUBLIC, "GET", None,                 OK,  OK,   OK,    OK,  OK,  OK),
+    "password-reset-confirm": row(PUBLIC, "GET POST", "reset",         OK,  OK,   OK,    OK,  OK,  OK),
+    "password-reset-done":    row(PUBLIC, "GET", None,                 OK,  OK,   OK,    OK,  OK,  OK),
     "menu":                   row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "guidance":               row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "applications:start":     row(PORTAL, "POST", None,                L,   R,    R,     F,   F,   L),
@@ -231,6 +237,14 @@ class World:
                 lifetime=datetime.timedelta(hours=1),
             )
             return raw
+        if target == "reset":
+            _token, raw = enrolment.token_issue(
+                user=self.customer_a,
+                purpose=EnrolmentPurpose.PASSWORD_RESET,
+                created_by=None,
+                lifetime=datetime.timedelta(hours=1),
+            )
+            return raw
         if target == "email":
             application = self._submitted()
             email = Email.objects.filter(topic="application", topic_id=application.pk).first()
@@ -249,8 +263,8 @@ class World:
         if target == "email":
             application, email = self.get("email")
             return {"pk": application.pk, "email_id": email.pk}
-        if target == "enrolment":
-            return {"token": self.get("enrolment")}
+        if target in ("enrolment", "reset"):
+            return {"token": self.get(target)}
         return {"pk": self.get(target).pk}
 
 
@@ -402,7 +416,7 @@ def test_the_table_keeps_the_policy(name):
         assert all(out[role] == UNAUTHORIZED for role in ROLES if role != "utb"), "the API needs HTTP Basic"
     else:
         pytest.fail(f"unknown area {row.area}")
-    if row.target == "enrolment":
+    if row.target in ("enrolment", "reset"):
         assert row.area == PUBLIC, "an enrolment link is public: the token in it is the credential"
     elif row.target:
         assert row.area in (PORTAL, STAFF_AREA, ACCOUNTS), "only portal and staff URLs carry objects"
