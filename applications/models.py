@@ -53,6 +53,7 @@ class Contract(models.Model):
         ordering = ["user_code"]
         verbose_name = _("契約")
         verbose_name_plural = _("契約")
+        permissions = model_permissions("contract")
         constraints = [
             models.CheckConstraint(
                 condition=Q(user_code__regex=r"^[A-Z0-9]{5}$"), name="contract_user_code_shape"

@@ -14,6 +14,7 @@ APPROVER = "approver"
 REVIEW_APPLICATION = "review_application"
 APPROVE_APPLICATION = "approve_application"
 MANAGE_STAFF = "manage_staff"
+MANAGE_CONTRACTS = "manage_contracts"
 PERMISSIONS: dict[str, tuple[str, str]] = {
     REVIEW_APPLICATION: ("application", "Can take, review, reject and post notices on applications"),
     APPROVE_APPLICATION: (
@@ -21,13 +22,14 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "Can approve applications (second pair of eyes when four-eyes is on)",
     ),
     MANAGE_STAFF: ("user", "Can manage NACCS centre staff accounts"),
+    MANAGE_CONTRACTS: ("contract", "Can register and edit contracts (offices) and see their IDs and accounts"),
 }
 
 STAFF_ROLES: dict[str, list[str]] = {
     # 審査担当: take, check, approve (when four-eyes is off) or reject, post notices.
     REVIEWER: [REVIEW_APPLICATION],
-    # 承認者: everything a reviewer does, the second pair of eyes, and staff accounts (SPEC §1).
-    APPROVER: [REVIEW_APPLICATION, APPROVE_APPLICATION, MANAGE_STAFF],
+    # 承認者: everything a reviewer does, the second pair of eyes, staff accounts (SPEC §1) and contracts (§11).
+    APPROVER: [REVIEW_APPLICATION, APPROVE_APPLICATION, MANAGE_STAFF, MANAGE_CONTRACTS],
 }
 # As the staff read them (the staff-account form), in the order offered.
 ROLE_LABELS = {REVIEWER: _("審査担当者"), APPROVER: _("承認者")}

@@ -44,7 +44,7 @@ def _groups() -> dict[str, set[str]]:
 
 
 @pytest.mark.django_db
-def test_migrations_0004_and_0007_make_the_roles_of_the_reference_list():
+def test_migrations_0004_0007_and_0010_make_the_roles_of_the_reference_list():
     Group.objects.all().delete()
     importlib.import_module("applications.migrations.0004_staff_roles").add_roles(django_apps, None)
     # 0004 alone: the approver does not manage staff yet.
@@ -53,6 +53,8 @@ def test_migrations_0004_and_0007_make_the_roles_of_the_reference_list():
         APPROVER: {"review_application", "approve_application"},
     }
     importlib.import_module("applications.migrations.0007_approver_manages_staff").grant(django_apps, None)
+    assert _groups()[APPROVER] == {"review_application", "approve_application", "manage_staff"}
+    importlib.import_module("applications.migrations.0010_contract_permission").grant(django_apps, None)
     assert _groups() == {role: set(codenames) for role, codenames in STAFF_ROLES.items()}
 
 
