@@ -3,7 +3,8 @@ and page of the staff queue (reviews.selectors.application_queue), printing the 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nss_bench .venv/bin/python bench/queue_scale.py --rows 1000000
 
-The database named in DATABASE_URL is dropped and re-created: point it at a scratch database only.
+The database named in DATABASE_URL is dropped and re-created: it must be on 127.0.0.1 and its name must start with
+nss_bench.
 """
 
 import argparse
@@ -17,29 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
 import django
-import psycopg
+
+from devtools.databases import database_config, recreate_database
 
 CONTRACTS = 9_999
-
-
-def recreate_database(url: str) -> None:
-    import environ
-
-    config = environ.Env.db_url_config(url)
-    name = config["NAME"]
-    if not name.startswith("nss_bench"):
-        sys.exit("refusing to drop a database whose name does not start with nss_bench")
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
 
 
 def seed(rows: int) -> None:
@@ -116,7 +98,7 @@ def main():
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL=postgres://…/nss_bench (a scratch database)")
     if not args.keep:
-        recreate_database(url)
+        recreate_database(database_config(url, prefix="nss_bench"))
     django.setup()
     from django.core.management import call_command
     from django.db import connection
