@@ -47,7 +47,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from queue_scale import seed  # noqa: E402
 
-from devtools.databases import database_config, recreate_database  # noqa: E402
+from devtools.databases import database_config, reception_number_sql, recreate_database  # noqa: E402
 from devtools.processes import free_port  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nss_bench_run"
@@ -55,6 +55,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 FULL_SIZES = (1_000, 1_000_000)
 QUICK_SIZES = (1_000,)
 OFFICE_HISTORY = 150  # decided applications of the demo office, inserted with SQL (three pages of its list)
+OFFICE_HISTORY_DIGITS = 9_000_000  # their reception numbers: 9000001… with their check letters
 STAFF_SEARCH = "ベンチ42"  # part of a company name: 111 offices of the seeded 9,999
 RESULTS = BENCH_DIR / "results.json"
 
@@ -156,12 +157,13 @@ def seed_office_history(contract_id: int, customer_id: int, count: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO applications_application (contract_id, kind, status, reception_number, applicant_name,
                 applicant_department, applicant_phone, applicant_email, desired_start_date, start_date,
                 created_by_id, created_at, updated_at, submitted_at, answer_due_on, decided_at, rejection_reason)
             SELECT %s, 'add_customs_broker_ids', CASE WHEN i %% 10 = 0 THEN 'rejected' ELSE 'approved' END,
-                (9000000 + i)::text || 'A', '山田 花子', '通関部', '03-1234-5678', 'demo-customer@example.com',
+                {reception_number_sql(f"({OFFICE_HISTORY_DIGITS} + i)::text")}, '山田 花子', '通関部', '03-1234-5678',
+                'demo-customer@example.com',
                 (now() - i * interval '5 days')::date + 7,
                 CASE WHEN i %% 10 = 0 THEN NULL ELSE (now() - i * interval '5 days')::date + 7 END,
                 %s, now() - i * interval '5 days', now(), now() - i * interval '5 days',

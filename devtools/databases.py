@@ -1,5 +1,5 @@
-"""Scratch PostgreSQL databases for the benchmarks and the drill. Shared by the benchmarks, the drill and the test
-suite; never imported by the application.
+"""Scratch PostgreSQL databases for the benchmarks and the drill, and the SQL their seeds share. Shared by the
+benchmarks, the drill and the test suite; never imported by the application.
 
 A scratch database is dropped and re-created, so `database_config` refuses (SystemExit with the reason, the way a
 script ends) a URL that is not postgres://, whose host is not the loopback interface, or whose database name does
@@ -7,6 +7,8 @@ not start with the prefix the caller's kind of run owns (nss_bench, nss_drill).
 """
 
 import psycopg
+
+from applications.reception_numbers import CHECK_ALPHABET, WEIGHTS
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -55,3 +57,15 @@ def recreate_database(config: dict) -> None:
 
 def drop_database(config: dict) -> None:
     admin_execute(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
+
+
+def reception_number_sql(digits: str) -> str:
+    """The SQL of the reception number whose 7 digits are the SQL text expression `digits` (e.g.
+    ``(1000000 + i)::text``): the digits and their check letter, as `applications.reception_numbers.check_letter`
+    computes it (weights 8…2, sum mod 23, into CHECK_ALPHABET). Uses mod(), not %, so that the result can be put
+    into SQL that is run with parameters."""
+    value = f"({digits})"
+    total = " + ".join(
+        f"{weight} * substr({value}, {position}, 1)::int" for position, weight in enumerate(WEIGHTS, start=1)
+    )
+    return f"({value} || substr('{CHECK_ALPHABET}', 1 + mod({total}, {len(CHECK_ALPHABET)}), 1))"

@@ -1,15 +1,19 @@
 """devtools/: what the benchmarks, the drill and the suite share. The suite imports nothing of bench/, the
-application nothing of devtools/ (nor of bench/ or tests/), scratch databases are refused unless they are scratch,
-and the SMTP sink answers as its callers ask."""
+application nothing of devtools/ (nor of bench/ or tests/), the seed SQL's reception numbers carry the check letter
+of applications/reception_numbers.py, scratch databases are refused unless they are scratch, and the SMTP sink
+answers as its callers ask."""
 
 import ast
+import random
 import smtplib
 import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
-from devtools.databases import database_config
+from applications.reception_numbers import FIRST_NUMBER, LAST_NUMBER, check_letter
+from devtools.databases import database_config, reception_number_sql
 from devtools.processes import wait_until
 from devtools.smtp import SmtpSink, greylist_once
 
@@ -50,6 +54,37 @@ def test_the_import_scan_sees_both_kinds_of_import(tmp_path):
     path = tmp_path / "sample.py"
     path.write_text("import bench.run\nfrom bench.processes import free_port\nfrom . import bench\n")
     assert imported_modules(path) == {"bench"}
+
+
+# --- reception numbers of the seed SQL -------------------------------------------------------------------------
+
+
+def sample_digits() -> list[str]:
+    """The ends of the range, the digits the benchmarks seed, and a fixed random sample."""
+    numbers = [FIRST_NUMBER + 1, FIRST_NUMBER + 2, LAST_NUMBER, 1_751_795, 9_000_001, 9_000_150]
+    numbers += random.Random(23).sample(range(FIRST_NUMBER + 1, LAST_NUMBER + 1), 2000)
+    return [str(number) for number in numbers]
+
+
+@pytest.mark.django_db
+def test_the_seed_sql_gives_every_number_the_check_letter_of_check_letter(require_postgres):
+    digits = sample_digits()
+    # The SQL is built from constants only (the expression and the alphabet of the check letter).
+    of_text = reception_number_sql("d")
+    # As the seeds use it: an integer expression of a generate_series turned into text, in SQL with parameters.
+    of_series = reception_number_sql("(1000000 + i)::text")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT d, {of_text} FROM unnest(%s::text[]) AS d", [digits])  # noqa: S608
+        from_sql = dict(cursor.fetchall())
+        cursor.execute(f"SELECT {of_series} FROM generate_series(1, %s) AS i ORDER BY i", [100])  # noqa: S608
+        seeded = [row[0] for row in cursor.fetchall()]
+    assert from_sql == {value: value + check_letter(value) for value in digits}
+    assert seeded == [f"{1000000 + i}{check_letter(str(1000000 + i))}" for i in range(1, 101)]
+    assert len({number[-1] for number in from_sql.values()}) == 23  # every letter of the alphabet comes up
+
+
+def test_the_seed_sql_needs_no_escaping_in_sql_run_with_parameters():
+    assert "%" not in reception_number_sql("(1000000 + i)::text")
 
 
 # --- scratch databases ------------------------------------------------------------------------------------------
