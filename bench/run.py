@@ -564,7 +564,10 @@ def main():
     server_env = {**os.environ, **env}
     os.environ.update(env)
     # This process seeds through the real services: e-mails they queue are sent at once into memory instead of
-    # being left in Redis for a Celery worker that is not running. gunicorn runs with `server_env`, without these.
+    # being left in Redis for a Celery worker that is not running. It also loads the demo data, which refuses
+    # production mode, and production refuses eager tasks: it runs with production off (the settings that matter
+    # to the seeds and the query counts are set one by one above). gunicorn runs with `server_env`, without these.
+    os.environ["DJANGO_PRODUCTION"] = "false"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 
