@@ -25,13 +25,10 @@ P = Q, nothing is stuck, T is below the SMTP timeout and all N applications were
 import argparse
 import collections
 import contextlib
-import email
-import email.policy
 import logging
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +39,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.processes import PrivateRedis, free_port, kill_group, wait_until  # noqa: E402
+from devtools.databases import connect, database_config, drop_database, recreate_database  # noqa: E402
+from devtools.processes import PrivateRedis, free_port, wait_until  # noqa: E402
+from devtools.smtp import SmtpSink, greylist_once  # noqa: E402
+from devtools.workers import Workers  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
@@ -91,50 +91,6 @@ def say(text: str) -> None:
     print(f"[{time.monotonic() - STARTED:6.1f}s] {text}", flush=True)
 
 
-# --- scratch database ------------------------------------------------------------------------------------------
-
-
-def database_config(url: str) -> dict:
-    import environ
-
-    config = environ.Env.db_url_config(url)
-    if config["ENGINE"] != "django.db.backends.postgresql":
-        sys.exit("DATABASE_URL must be a postgres:// URL")
-    if not config["NAME"].startswith("nss_drill"):
-        sys.exit("refusing to drop a database whose name does not start with nss_drill")
-    host = config["HOST"] or "127.0.0.1"
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        sys.exit("the drill is loopback only: DATABASE_URL must point at 127.0.0.1")
-    return config
-
-
-def admin_execute(config: dict, *statements: str) -> None:
-    import psycopg
-
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    try:
-        for statement in statements:
-            admin.execute(statement)
-    finally:
-        admin.close()
-
-
-def recreate_database(config: dict) -> None:
-    name = config["NAME"]
-    admin_execute(config, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
-
-
-def drop_database(config: dict) -> None:
-    admin_execute(config, f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
-
-
 # --- private redis-server --------------------------------------------------------------------------------------
 
 
@@ -150,119 +106,19 @@ def queue_length(redis_server: PrivateRedis) -> int | None:
 # --- SMTP sink ---------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Delivery:
-    data_at: float  # the whole message was received
-    at: float  # answered 250
-    message_id: str
-    subject: str
-    rcpt_tos: list[str]
-    # The client said QUIT after the 250: it finished the SMTP conversation (and then commits the row as SENT).
-    quit: bool = False
+def sink_rcpt_policy():
+    """The addresses the sink refuses: `…-refused@` for good (550) at every RCPT, `…-later@` for now (451,
+    greylisting) at its first RCPT only."""
+    later = greylist_once("451 4.7.1 greylisted, try again later")
 
-
-@dataclass
-class SmtpSink:
-    """Records a message once its DATA was fully received and the client is still there to get the 250."""
-
-    deliveries: list[Delivery] = field(default_factory=list)
-    data_seen: int = 0
-    refused_gone: int = 0
-    # While set, every conversation waits at RCPT (aiosmtpd cancels the wait when the client goes away).
-    hold: threading.Event = field(default_factory=threading.Event)
-    held: int = 0
-    # While above 0, every DATA is answered this many seconds late (a slow server).
-    slow: float = 0.0
-    refused: int = 0  # RCPTs answered 550 (for good)
-    deferred: int = 0  # RCPTs answered 451 (for now)
-    _greylisted: set = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        import asyncio
-
+    def policy(address: str) -> str:
         if "-refused@" in address:
-            with self._lock:
-                self.refused += 1
             return "550 5.1.1 mailbox unavailable"
         if "-later@" in address:
-            with self._lock:
-                first = address not in self._greylisted
-                self._greylisted.add(address)
-                if first:
-                    self.deferred += 1
-            if first:
-                return "451 4.7.1 greylisted, try again later"
-        if self.hold.is_set():
-            with self._lock:
-                self.held += 1
-            try:
-                while self.hold.is_set():
-                    await asyncio.sleep(0.02)
-            finally:
-                with self._lock:
-                    self.held -= 1
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+            return later(address)
+        return ""
 
-    async def handle_DATA(self, server, session, envelope):
-        import asyncio
-
-        data_at = time.monotonic() - STARTED
-        with self._lock:
-            self.data_seen += 1
-        if self.slow > 0:
-            await asyncio.sleep(
-                self.slow
-            )  # cancelled, and nothing recorded, if the client goes away meanwhile
-        if server.transport is None or server.transport.is_closing():
-            with self._lock:
-                self.refused_gone += 1
-            return "421 client gone"
-        message = email.message_from_bytes(
-            envelope.original_content or envelope.content, policy=email.policy.default
-        )
-        delivery = Delivery(
-            data_at=data_at,
-            at=time.monotonic() - STARTED,
-            message_id=str(message["Message-ID"]).strip(),
-            subject=str(message["Subject"]).strip(),
-            rcpt_tos=list(envelope.rcpt_tos),
-        )
-        with self._lock:
-            self.deliveries.append(delivery)
-        session.drill_delivery = delivery
-        return "250 Message accepted for delivery"
-
-    async def handle_QUIT(self, server, session, envelope):
-        delivery = getattr(session, "drill_delivery", None)
-        if delivery is not None:
-            delivery.quit = True
-        return "221 Bye"
-
-    def received(self) -> list[Delivery]:
-        with self._lock:
-            return list(self.deliveries)
-
-
-class SinkServer:
-    """The sink's SMTP server on a fixed loopback port, which can go down (connections refused) and come back."""
-
-    def __init__(self, sink: SmtpSink, port: int):
-        self.sink = sink
-        self.port = port
-        self.controller = None
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, ready_timeout=10)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+    return policy
 
 
 # --- pg_stat_activity sampler --------------------------------------------------------------------------------------
@@ -281,16 +137,7 @@ class TransactionSampler:
     longest_query: str = ""
 
     def run(self, stop: threading.Event) -> None:
-        import psycopg
-
-        conn = psycopg.connect(
-            host=self.config["HOST"] or "127.0.0.1",
-            port=self.config["PORT"] or 5432,
-            user=self.config["USER"] or "postgres",
-            password=self.config["PASSWORD"] or None,
-            dbname=self.config["NAME"],
-            autocommit=True,
-        )
+        conn = connect(self.config)
         seen: set = set()
         try:
             while not stop.wait(0.005):
@@ -310,69 +157,6 @@ class TransactionSampler:
                 self.transactions_seen = len(seen)
         finally:
             conn.close()
-
-
-# --- Celery worker -----------------------------------------------------------------------------------------------
-
-
-class Workers:
-    def __init__(self, *, log_dir: Path, env: dict):
-        self.log_dir = log_dir
-        self.env = env
-        self.current: subprocess.Popen | None = None
-        self.all: list[subprocess.Popen] = []
-        self.count = 0
-
-    def start(self) -> None:
-        self.count += 1
-        log_path = self.log_dir / f"worker-{self.count}.log"
-        command = [
-            str(ROOT / ".venv" / "bin" / "celery"),
-            "-A",
-            "nss_portal",
-            "worker",
-            "-P",
-            "prefork",
-            "--concurrency",
-            str(WORKER_CONCURRENCY),
-            "-Q",
-            QUEUE,
-            "-n",
-            f"drill-{self.count}@%h",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-l",
-            "info",
-        ]
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.current = process
-        self.all.append(process)
-
-        def ready() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"worker exited with {process.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            return " ready." in log_path.read_text(errors="replace")
-
-        wait_until(ready, timeout=60, message=f"worker {self.count} ready")
-
-    def kill(self) -> None:
-        kill_group(self.current, signal.SIGKILL)
-        self.current = None
-
-    def stop_all(self) -> None:
-        for process in self.all:
-            kill_group(process, signal.SIGTERM, wait=10)
 
 
 # --- the drill ---------------------------------------------------------------------------------------------------
@@ -562,7 +346,6 @@ def run_faults(
     redis_server: PrivateRedis,
     workers: Workers,
     sink: SmtpSink,
-    sink_server: SinkServer,
     n: int,
     progress,
     log: list,
@@ -589,20 +372,20 @@ def run_faults(
             try:
                 time.sleep(KILL_QUIET_SECONDS)
                 down_at = time.monotonic() - STARTED
-                sink_server.stop()
+                sink.stop()
             finally:
                 sink.hold.clear()
             say(f"FAULT SMTP sink down (connections refused) at {at_progress}/{n} applications")
             time.sleep(SMTP_DOWN_SECONDS)
-            sink_server.start()
+            sink.start()
             say("FAULT SMTP sink back")
             log.append(("smtp down", down_at, time.monotonic() - STARTED))
         elif kind == "smtp-slow":
             slow_at = time.monotonic() - STARTED
-            sink.slow = SMTP_SLOW_DELAY
+            sink.delay = SMTP_SLOW_DELAY
             say(f"FAULT SMTP sink slow ({SMTP_SLOW_DELAY} s per DATA) at {at_progress}/{n} applications")
             time.sleep(SMTP_SLOW_SECONDS)
-            sink.slow = 0.0
+            sink.delay = 0.0
             say("FAULT SMTP sink fast again")
             log.append(("smtp slow", slow_at, time.monotonic() - STARTED))
         else:
@@ -859,7 +642,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    config = database_config(url)
+    config = database_config(url, prefix="nss_drill")
     redis_port = free_port()
     while redis_port == 6379:
         redis_port = free_port()
@@ -888,9 +671,17 @@ def main() -> int:
     say(f"drill: {n} applications, {args.threads} threads, database {config['NAME']}, logs in {log_dir}")
 
     redis_server = PrivateRedis(log_dir, port=redis_port)
-    worker_env = {**os.environ, **common_env, "PYTHONUNBUFFERED": "1", "PGAPPNAME": WORKER_APPLICATION_NAME}
-    workers = Workers(log_dir=log_dir, env=worker_env)
-    sink_server = None
+    worker_env = {**os.environ, **common_env, "PGAPPNAME": WORKER_APPLICATION_NAME}
+    workers = Workers(
+        queue=QUEUE,
+        log_dir=log_dir,
+        env=worker_env,
+        name="drill",
+        pool="prefork",
+        concurrency=WORKER_CONCURRENCY,
+        ready_timeout=60,
+    )
+    sink = None
     stop = threading.Event()
     database_created = False
     ok = False
@@ -912,9 +703,9 @@ def main() -> int:
         say("database migrated")
         redis_server.start()
         say(f"redis-server on 127.0.0.1:{redis_port}")
-        sink = SmtpSink()
-        sink_server = SinkServer(sink, smtp_port)
-        sink_server.start()
+        sink = SmtpSink(
+            port=smtp_port, rcpt_policy=sink_rcpt_policy(), clock=lambda: time.monotonic() - STARTED
+        ).start()
         say(f"SMTP sink on 127.0.0.1:{smtp_port}")
         sampler = TransactionSampler(config)
         sampling = threading.Thread(target=sampler.run, args=(stop,), daemon=True)
@@ -931,7 +722,7 @@ def main() -> int:
         sweeper.start()
         faults = threading.Thread(
             target=run_faults,
-            args=(redis_server, workers, sink, sink_server, n, progress, fault_log, stop),
+            args=(redis_server, workers, sink, n, progress, fault_log, stop),
             daemon=True,
         )
         faults.start()
@@ -976,8 +767,8 @@ def main() -> int:
         )
         print(
             f"sink: {counts['deliveries']} deliveries, {sink.data_seen} DATA conversations, "
-            f"{sink.refused_gone} cut by a dead client, {sink.refused} RCPTs refused for good (550), "
-            f"{sink.deferred} for now (451); {counts['rows']} e-mail rows"
+            f"{sink.client_gone} cut by a dead client, {sink.rcpt_refused} RCPTs refused for good (550), "
+            f"{sink.rcpt_deferred} for now (451); {counts['rows']} e-mail rows"
         )
         print(
             f"pg_stat_activity: {sampler.samples} samples, {len(sampler.connections_seen)} worker connections, "
@@ -1009,9 +800,9 @@ def main() -> int:
         workers.stop_all()
         with contextlib.suppress(Exception):
             redis_server.stop()
-        if sink_server is not None:
+        if sink is not None:
             with contextlib.suppress(Exception):
-                sink_server.stop()
+                sink.stop()
         with contextlib.suppress(Exception):
             from django.db import connections
 

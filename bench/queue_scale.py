@@ -3,7 +3,8 @@ and page of the staff queue (reviews.selectors.application_queue), printing the 
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nss_bench .venv/bin/python bench/queue_scale.py --rows 1000000
 
-The database named in DATABASE_URL is dropped and re-created: point it at a scratch database only.
+The database named in DATABASE_URL is dropped and re-created: it must be on 127.0.0.1 and its name must start with
+nss_bench. The seeded reception numbers are 1000001… with their real check letters.
 """
 
 import argparse
@@ -17,29 +18,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
 import django
-import psycopg
+
+from applications.reception_numbers import check_letter
+from devtools.databases import database_config, reception_number_sql, recreate_database
 
 CONTRACTS = 9_999
+# The i-th seeded application's reception number: the digits FIRST_DIGITS + i and their check letter.
+FIRST_DIGITS = 1_000_000
 
 
-def recreate_database(url: str) -> None:
-    import environ
-
-    config = environ.Env.db_url_config(url)
-    name = config["NAME"]
-    if not name.startswith("nss_bench"):
-        sys.exit("refusing to drop a database whose name does not start with nss_bench")
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+def seeded_reception_number(i: int) -> str:
+    digits = str(FIRST_DIGITS + i)
+    return digits + check_letter(digits)
 
 
 def seed(rows: int) -> None:
@@ -70,14 +60,15 @@ def seed(rows: int) -> None:
         )
         # Statuses: 1% 受付, 0.5% 内容確認中, the rest decided; submitted every 30 s up to now.
         cursor.execute(
-            """
+            f"""
             INSERT INTO applications_application (contract_id, kind, status, reception_number, applicant_name,
                 applicant_department, applicant_phone, applicant_email, desired_start_date, created_by_id,
                 created_at, updated_at, submitted_at, answer_due_on, rejection_reason)
             SELECT c.id, 'add_customs_broker_ids',
                 CASE WHEN i %% 200 < 2 THEN 'submitted' WHEN i %% 200 = 2 THEN 'under_review'
                      WHEN i %% 200 < 20 THEN 'rejected' ELSE 'approved' END,
-                (1000000 + i)::text || 'A', 'ベンチ', '', '03-0000-0000', 'bench@example.com',
+                {reception_number_sql(f"({FIRST_DIGITS} + i)::text")}, 'ベンチ', '', '03-0000-0000',
+                'bench@example.com',
                 current_date + 7, u.id, now(), now(), now() - (%s - i) * interval '30 seconds',
                 (now() - (%s - i) * interval '30 seconds')::date + 1, ''
             FROM generate_series(1, %s) AS i
@@ -116,7 +107,7 @@ def main():
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL=postgres://…/nss_bench (a scratch database)")
     if not args.keep:
-        recreate_database(url)
+        recreate_database(database_config(url, prefix="nss_bench"))
     django.setup()
     from django.core.management import call_command
     from django.db import connection
@@ -159,7 +150,7 @@ def main():
         ("overdue", lambda: application_queue(overdue=True, today=today)),
         (
             "search reception number",
-            lambda: application_queue(status="", q=f"{1000000 + total // 3}A", today=today),
+            lambda: application_queue(status="", q=seeded_reception_number(total // 3), today=today),
         ),
         ("search 利用者コード", lambda: application_queue(status="", q="B0042", today=today)),
         ("search company name part", lambda: application_queue(status="", q="ベンチ4242", today=today)),

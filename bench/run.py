@@ -2,10 +2,11 @@
 
 For each size (1,000 and 1,000,000 applications; 1,000 only with --quick) it:
 
-1. drops and re-creates a scratch PostgreSQL database (its name must start with nss_bench), migrates it and seeds
-   it: the bulk of the applications with the fast SQL of bench/queue_scale.py, the demo offices and staff of
-   load_demo, then — through the real services — an approved application with issued IDs, a rejected one, one
-   under review and one just submitted for the demo customer's office, plus a history of 150 decided ones;
+1. drops and re-creates a scratch PostgreSQL database (on 127.0.0.1, its name starting with nss_bench), migrates
+   it and seeds it: the bulk of the applications with the fast SQL of bench/queue_scale.py, the demo offices and
+   staff of load_demo, then — through the real services — an approved application with issued IDs, a rejected
+   one, one under review and one just submitted for the demo customer's office, plus a history of 150 decided
+   ones;
 2. counts the SQL queries of each page once, in-process, with Django's test client (CaptureQueriesContext);
 3. serves the portal with gunicorn (2 workers) and production-like settings (DEBUG off, generated secret and
    encryption keys, Redis cache, manifest static files, WARNING logs) and drives every page with wrk on
@@ -44,15 +45,17 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH_DIR))
 
-from queue_scale import recreate_database, seed  # noqa: E402
+from queue_scale import seed  # noqa: E402
 
-from bench.processes import free_port  # noqa: E402
+from devtools.databases import database_config, reception_number_sql, recreate_database  # noqa: E402
+from devtools.processes import free_port  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nss_bench_run"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
 FULL_SIZES = (1_000, 1_000_000)
 QUICK_SIZES = (1_000,)
 OFFICE_HISTORY = 150  # decided applications of the demo office, inserted with SQL (three pages of its list)
+OFFICE_HISTORY_DIGITS = 9_000_000  # their reception numbers: 9000001… with their check letters
 STAFF_SEARCH = "ベンチ42"  # part of a company name: 111 offices of the seeded 9,999
 RESULTS = BENCH_DIR / "results.json"
 
@@ -154,12 +157,13 @@ def seed_office_history(contract_id: int, customer_id: int, count: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            """
+            f"""
             INSERT INTO applications_application (contract_id, kind, status, reception_number, applicant_name,
                 applicant_department, applicant_phone, applicant_email, desired_start_date, start_date,
                 created_by_id, created_at, updated_at, submitted_at, answer_due_on, decided_at, rejection_reason)
             SELECT %s, 'add_customs_broker_ids', CASE WHEN i %% 10 = 0 THEN 'rejected' ELSE 'approved' END,
-                (9000000 + i)::text || 'A', '山田 花子', '通関部', '03-1234-5678', 'demo-customer@example.com',
+                {reception_number_sql(f"({OFFICE_HISTORY_DIGITS} + i)::text")}, '山田 花子', '通関部', '03-1234-5678',
+                'demo-customer@example.com',
                 (now() - i * interval '5 days')::date + 7,
                 CASE WHEN i %% 10 = 0 THEN NULL ELSE (now() - i * interval '5 days')::date + 7 END,
                 %s, now() - i * interval '5 days', now(), now() - i * interval '5 days',
@@ -230,7 +234,7 @@ def seed_through_services() -> dict:
     return {"approved_pk": approved.pk, "issued": issued, "real_count": 4}
 
 
-def prepare_database(database_url: str, size: int) -> dict:
+def prepare_database(scratch: dict, size: int) -> dict:
     """Drop, re-create, migrate and seed; `size` applications in all."""
     from django.core.management import call_command
     from django.db import connection, connections
@@ -238,7 +242,7 @@ def prepare_database(database_url: str, size: int) -> dict:
     from applications.models import Application, Contract, User
 
     connections.close_all()
-    recreate_database(database_url)
+    recreate_database(scratch)
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     log(f"migrated in {time.perf_counter() - started:.1f} s")
@@ -445,11 +449,11 @@ def wrk(port: int, page: dict, *, seconds: float, threads: int, connections: int
 
 
 def measure_size(
-    size: int, args, database_url: str, env: dict[str, str], scripts: dict
+    size: int, args, scratch: dict, env: dict[str, str], scripts: dict
 ) -> tuple[dict, dict, bool]:
     """(the size's results.json object, the floor's wrk result, whether a page answered other than 200)."""
     log(f"size {size:,}: preparing the database")
-    seeded = prepare_database(database_url, size)
+    seeded = prepare_database(scratch, size)
     pages = [page for page in pages_for(seeded) if not args.only or args.only in page["name"]]
     count_queries(pages)
     floor = {"name": "framework floor (/healthz)", "path": "/healthz"}
@@ -548,8 +552,7 @@ def main():
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
-    if not database_url.startswith("postgres"):
-        sys.exit("DATABASE_URL must name a scratch PostgreSQL database (nss_bench…)")
+    scratch = database_config(database_url, prefix="nss_bench")
 
     started = time.monotonic()
     static_root = tempfile.mkdtemp(prefix="nss_bench_static_")
@@ -561,7 +564,10 @@ def main():
     server_env = {**os.environ, **env}
     os.environ.update(env)
     # This process seeds through the real services: e-mails they queue are sent at once into memory instead of
-    # being left in Redis for a Celery worker that is not running. gunicorn runs with `server_env`, without these.
+    # being left in Redis for a Celery worker that is not running. It also loads the demo data, which refuses
+    # production mode, and production refuses eager tasks: it runs with production off (the settings that matter
+    # to the seeds and the query counts are set one by one above). gunicorn runs with `server_env`, without these.
+    os.environ["DJANGO_PRODUCTION"] = "false"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ["DJANGO_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 
@@ -574,7 +580,7 @@ def main():
     try:
         call_command("collectstatic", interactive=False, verbosity=0)
         for size in sizes:
-            summary, floor, size_failed = measure_size(size, args, database_url, server_env, scripts)
+            summary, floor, size_failed = measure_size(size, args, scratch, server_env, scripts)
             failed = failed or size_failed
             tables.append(markdown(summary, floor, args))
             results.append(summary)

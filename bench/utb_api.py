@@ -5,7 +5,8 @@ credential cache (the default).
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nss_bench_utb REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/utb_api.py --seconds 20 --clients 8 --workers 2
 
-The database named in DATABASE_URL is dropped and re-created: point it at a scratch database only.
+The database named in DATABASE_URL is dropped and re-created: it must be on 127.0.0.1 and its name must start with
+nss_bench.
 """
 
 import argparse
@@ -24,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.processes import free_port  # noqa: E402
+from devtools.databases import database_config, recreate_database  # noqa: E402
+from devtools.processes import free_port  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
@@ -33,22 +35,7 @@ BROKERS = 50
 
 
 def prepare(url: str) -> None:
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(url)
-    if not config["NAME"].startswith("nss_bench"):
-        sys.exit("refusing to drop a database whose name does not start with nss_bench")
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-    admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    admin.close()
+    recreate_database(database_config(url, prefix="nss_bench"))
     import django
 
     django.setup()

@@ -24,11 +24,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Browser, Page, expect
 
 from applications.models import User
+from devtools.smtp import SmtpSink
 from notifications.models import Email, EmailStatus
 from tests.browser import test_full_journey
 from tests.browser.test_filing_journey import assert_screen, button, field
 from tests.factories import ENROL_PATH, PASSWORD, staff_with_device, totp_code
-from tests.notifications.conftest import SmtpSink
 
 # The same database marker as the other browser tests: the live server runs in another thread, so the data must be
 # committed; serialized_rollback restores the migrations' reference data (processing methods, staff groups).

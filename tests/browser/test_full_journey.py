@@ -18,7 +18,6 @@ from functools import partial
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 
@@ -26,10 +25,9 @@ from applications import business_calendar, clock, dates, rules
 from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
 from applications.reception_numbers import is_valid_reception_number
-from bench.processes import free_port
+from devtools.smtp import SmtpSink
 from tests.browser.test_filing_journey import assert_screen, button, field, items
 from tests.factories import FROZEN_AT, totp_code
-from tests.notifications.conftest import SmtpSink
 from utb_gateway.models import LicenceRegistration
 
 # The same database marker as the other browser tests: the live server runs in another thread, so the data must be
@@ -50,14 +48,10 @@ URL = re.compile(r"https?://\S+")
 
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
-    """The SMTP sink of tests/notifications/conftest.py (which this folder does not see), on a free local port."""
-    sink = SmtpSink(port=free_port())
-    controller = Controller(sink, hostname="127.0.0.1", port=sink.port, ready_timeout=10)
-    controller.start()
-    try:
+    """The SMTP sink of devtools/smtp.py (as in tests/notifications, whose fixtures this folder does not see), on a
+    free local port."""
+    with SmtpSink() as sink:
         yield sink
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from applications import clock
-from bench.processes import wait_until
+from devtools.processes import wait_until
 from notifications import services
 from notifications.models import Email, EmailStatus
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications import clock, rules
-from bench.processes import wait_until
+from devtools.processes import wait_until
 from notifications import services
 from notifications.models import Email, EmailStatus
 from notifications.tasks import email_send_task

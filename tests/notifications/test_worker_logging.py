@@ -8,7 +8,7 @@ import logging
 import pytest
 from celery import shared_task
 
-from bench.processes import wait_until
+from devtools.processes import wait_until
 from notifications import services
 from notifications.models import Email, EmailStatus
 from nss_portal import request_id

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bench.processes import free_port, kill_group, wait_until
+from devtools.processes import free_port, kill_group, wait_until
 from nss_portal.settings import INSECURE_DEFAULT_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

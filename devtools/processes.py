@@ -1,5 +1,6 @@
-"""Small process helpers shared by the drill, the benchmarks and the fault tests: free loopback ports, bounded
-waits, process-group kills, and a private redis-server that is never the shared one on 6379."""
+"""Process helpers: free loopback ports, bounded waits, process-group kills, and a private redis-server that is
+never the shared one on 6379. Shared by the benchmarks, the drill and the test suite; never imported by the
+application."""
 
 import contextlib
 import os
