@@ -21,6 +21,10 @@ ACTION_LABELS = {
     "staff_account_update": _("スタッフアカウント変更"),
     "staff_credentials_reset": _("登録用リンクの再発行（パスワード・認証アプリの無効化）"),
     "staff_enrolment_complete": _("スタッフ本人による登録（パスワード・認証アプリ）"),
+    "contract_create": _("契約の登録"),
+    "contract_update": _("契約の変更"),
+    "customer_password_reset_request": _("パスワード再設定リンクの送信"),
+    "customer_password_reset": _("お客様本人によるパスワード再設定"),
 }
 
 

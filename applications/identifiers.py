@@ -15,5 +15,22 @@ def normalise_identifier(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip().upper()
 
 
+def user_code_clean(raw: str) -> str:
+    """A 利用者コード as typed (any width or case) → its stored form; DomainError (field `user_code`) unless it is
+    5 upper-case letters or digits. The one check of the code, for the contract screens and the import."""
+    from django.utils.translation import gettext as _
+
+    from .exceptions import DomainError
+
+    code = normalise_identifier(raw)
+    if not USER_CODE_RE.fullmatch(code):
+        raise DomainError(
+            _("利用者コードは英大文字・数字5文字で入力してください。"),
+            field="user_code",
+            code="user_code_shape",
+        )
+    return code
+
+
 def is_valid_identifier(value: str) -> bool:
     return bool(IDENTIFIER_RE.fullmatch(value))

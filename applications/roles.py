@@ -22,7 +22,10 @@ PERMISSIONS: dict[str, tuple[str, str]] = {
         "Can approve applications (second pair of eyes when four-eyes is on)",
     ),
     MANAGE_STAFF: ("user", "Can manage NACCS centre staff accounts"),
-    MANAGE_CONTRACTS: ("contract", "Can register and edit contracts (offices) and see their IDs and accounts"),
+    MANAGE_CONTRACTS: (
+        "contract",
+        "Can register and edit contracts (offices) and see their IDs and accounts",
+    ),
 }
 
 STAFF_ROLES: dict[str, list[str]] = {

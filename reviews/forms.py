@@ -154,3 +154,39 @@ class StaffEnrolmentForm(OwnPasswordForm):
         if not code.isascii() or not code.isdigit() or len(code) != 6:
             raise forms.ValidationError(_("確認コードは6桁の数字で入力してください。"), code="otp_shape")
         return code
+
+
+class ContractForm(forms.Form):
+    """契約: the office's names, department, address and processing methods; the 利用者コード only when registering
+    (it is the start of every 利用者ID of the office and never changes)."""
+
+    user_code = forms.CharField(
+        label=_("利用者コード"),
+        max_length=20,
+        help_text=_("英大文字・数字5文字（例：1ANAC）。登録後は変更できません。"),
+        validators=[validate_single_line_text],
+    )
+    company_name = forms.CharField(label=_("会社名"), max_length=100, validators=[validate_single_line_text])
+    office_name = forms.CharField(label=_("事業所名"), max_length=100, validators=[validate_single_line_text])
+    department = forms.CharField(
+        label=_("部署"), max_length=100, required=False, validators=[validate_single_line_text]
+    )
+    address = forms.CharField(
+        label=_("所在地"), max_length=200, required=False, validators=[validate_single_line_text]
+    )
+    processing_methods = forms.ModelMultipleChoiceField(
+        label=_("処理方式"),
+        queryset=ProcessingMethod.objects.order_by("sort_order"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("処理方式を1つ以上選んでください。")},
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["user_code"]
+
+
+class ContractSearchForm(forms.Form):
+    q = forms.CharField(label=_("検索（利用者コード・会社名・事業所名）"), max_length=100, required=False)
+    after = forms.CharField(required=False, widget=forms.HiddenInput)

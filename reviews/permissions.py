@@ -13,11 +13,18 @@ from django.utils.translation import gettext as _
 
 from applications.exceptions import DomainError, IllegalTransition
 from applications.models import Application, ApplicationStatus, User
-from applications.roles import APPROVE_APPLICATION, MANAGE_STAFF, REVIEW_APPLICATION, permission_name
+from applications.roles import (
+    APPROVE_APPLICATION,
+    MANAGE_CONTRACTS,
+    MANAGE_STAFF,
+    REVIEW_APPLICATION,
+    permission_name,
+)
 
 PERM_REVIEW = permission_name(REVIEW_APPLICATION)
 PERM_APPROVE = permission_name(APPROVE_APPLICATION)
 PERM_MANAGE_STAFF = permission_name(MANAGE_STAFF)
+PERM_MANAGE_CONTRACTS = permission_name(MANAGE_CONTRACTS)
 
 
 def staff_required(permission: str):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from auditlog.models import LogEntry
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -194,17 +194,23 @@ def application_actions(*, application: Application, actor: User) -> Application
     )
 
 
-def audit_trail(*, application: Application) -> list[LogEntry]:
-    """Every audit entry of the application, oldest first, with the actor."""
-    content_type = ContentType.objects.get_for_model(Application)
+def _audit_entries(instance) -> list[LogEntry]:
+    """Every audit entry of `instance`, oldest first, with the actor and the action's label."""
     entries = list(
-        LogEntry.objects.filter(content_type=content_type, object_id=application.pk)
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
+        )
         .select_related("actor")
         .order_by("timestamp", "pk")
     )
     for entry in entries:
         entry.action_label = audit.action_label(entry)
     return entries
+
+
+def audit_trail(*, application: Application) -> list[LogEntry]:
+    """Every audit entry of the application, oldest first, with the actor."""
+    return _audit_entries(application)
 
 
 # Staff accounts ----------------------------------------------------------------------------------------------
@@ -238,3 +244,56 @@ def staff_account_get(*, account_id: int) -> User:
     account.role = role_of(account)
     account.pending_link = enrolment.token_pending(user=account, purpose=EnrolmentPurpose.STAFF_ENROLMENT)
     return account
+
+
+# Contracts (SPEC §11) ---------------------------------------------------------------------------------------------
+
+CONTRACT_PAGE_SIZE = 50
+
+
+@dataclass
+class ContractPage:
+    rows: list[Contract]
+    next_after: str | None
+
+
+def contract_list(*, q: str = "", after: str = "", limit: int = CONTRACT_PAGE_SIZE) -> ContractPage:
+    """契約一覧: by 利用者コード, keyset pages (`after` is the last code of the previous page); `q` finds a 利用者コード
+    exactly or part of a company or office name (width- and case-insensitive)."""
+    qs = Contract.objects.annotate(
+        id_count=Count("naccs_user_ids", distinct=True),
+        account_count=Count("users", filter=Q(users__is_staff=False), distinct=True),
+    )
+    text = unicodedata.normalize("NFKC", q).strip()
+    if text:
+        qs = qs.filter(
+            Q(user_code=text.upper()) | Q(company_name__icontains=text) | Q(office_name__icontains=text)
+        )
+    if after:
+        qs = qs.filter(user_code__gt=unicodedata.normalize("NFKC", after).strip().upper()[:5])
+    rows = list(qs.order_by("user_code")[: limit + 1])
+    next_after = rows[limit - 1].user_code if len(rows) > limit else None
+    return ContractPage(rows=rows[:limit], next_after=next_after)
+
+
+def contract_for_staff(*, contract_id: int) -> Contract:
+    """One contract (404 otherwise) with its processing methods, its 利用者IDs (broker flag, method, start date,
+    revoked) and its customer accounts, in a fixed number of queries."""
+    return get_object_or_404(
+        Contract.objects.prefetch_related(
+            "processing_methods",
+            Prefetch(
+                "naccs_user_ids",
+                queryset=NaccsUserId.objects.select_related("processing_method", "contract").order_by(
+                    "identifier"
+                ),
+            ),
+            Prefetch("users", queryset=User.objects.filter(is_staff=False).order_by("username")),
+        ),
+        pk=contract_id,
+    )
+
+
+def contract_audit_trail(*, contract: Contract) -> list[LogEntry]:
+    """Every audit entry of the contract (registered, changed, imported), oldest first."""
+    return _audit_entries(contract)

@@ -19,6 +19,7 @@ from applications.accounts import own_password_validate
 from applications.email_context import application_email_context
 from applications.exceptions import DomainError
 from applications.identifier_allocation import pick_identifiers
+from applications.identifiers import user_code_clean
 from applications.models import (
     Application,
     ApplicationStatus,
@@ -45,6 +46,7 @@ from notifications.services import (
 from . import selectors
 from .permissions import (
     PERM_APPROVE,  # noqa: F401 - part of this module's interface
+    PERM_MANAGE_CONTRACTS,
     PERM_MANAGE_STAFF,
     PERM_REVIEW,
     four_eyes_refusal,
@@ -554,3 +556,106 @@ def staff_enrolment_complete(*, raw_token: str, password: str, otp_token: str) -
     enrolment.token_consume(token=token)
     audit.record(account, actor=account, action="staff_enrolment_complete")
     return account
+
+
+# Contracts (SPEC §11: the centre registers offices itself; the import does the same in bulk) ----------------------
+
+CONTRACT_FIELDS = ("company_name", "office_name", "department", "address")
+
+
+def _contract_check(*, company_name: str, office_name: str, processing_methods) -> None:
+    if not company_name.strip():
+        raise DomainError(_("会社名を入力してください。"), field="company_name", code="required")
+    if not office_name.strip():
+        raise DomainError(_("事業所名を入力してください。"), field="office_name", code="required")
+    if not list(processing_methods):
+        raise DomainError(
+            _("処理方式を1つ以上選んでください。"), field="processing_methods", code="no_processing_method"
+        )
+
+
+@transaction.atomic
+def contract_create(
+    *,
+    actor: User,
+    user_code: str,
+    company_name: str,
+    office_name: str,
+    department: str = "",
+    address: str = "",
+    processing_methods,
+) -> Contract:
+    """契約を登録する: a new office with its 利用者コード (unique, never changed afterwards: it is the first five
+    characters of every 利用者ID of the office). Audited."""
+    _require(actor, PERM_MANAGE_CONTRACTS)
+    code = user_code_clean(user_code)
+    _contract_check(company_name=company_name, office_name=office_name, processing_methods=processing_methods)
+    if Contract.objects.filter(user_code=code).exists():
+        raise DomainError(
+            _("利用者コード %(code)s の契約はすでに登録されています。") % {"code": code},
+            field="user_code",
+            code="user_code_taken",
+        )
+    try:
+        with transaction.atomic():
+            contract = Contract.objects.create(
+                user_code=code,
+                company_name=company_name.strip(),
+                office_name=office_name.strip(),
+                department=department.strip(),
+                address=address.strip(),
+            )
+    except IntegrityError as error:  # registered at the same moment by someone else
+        raise DomainError(
+            _("利用者コード %(code)s の契約はすでに登録されています。") % {"code": code},
+            field="user_code",
+            code="user_code_taken",
+        ) from error
+    contract.processing_methods.set(processing_methods)
+    audit.record(
+        contract,
+        actor=actor,
+        action="contract_create",
+        user_code=code,
+        processing_methods=sorted(method.code for method in processing_methods),
+    )
+    return contract
+
+
+@transaction.atomic
+def contract_update(
+    *,
+    actor: User,
+    contract: Contract,
+    company_name: str,
+    office_name: str,
+    department: str = "",
+    address: str = "",
+    processing_methods,
+) -> Contract:
+    """契約を変更する: names, department, address and processing methods; the change is audited field by field.
+    Nothing changed → nothing written."""
+    _require(actor, PERM_MANAGE_CONTRACTS)
+    _contract_check(company_name=company_name, office_name=office_name, processing_methods=processing_methods)
+    locked = Contract.objects.select_for_update(no_key=True).get(pk=contract.pk)
+    new = {
+        "company_name": company_name.strip(),
+        "office_name": office_name.strip(),
+        "department": department.strip(),
+        "address": address.strip(),
+    }
+    changes = {
+        name: [getattr(locked, name), value] for name, value in new.items() if getattr(locked, name) != value
+    }
+    old_methods = sorted(locked.processing_methods.values_list("code", flat=True))
+    new_methods = sorted(method.code for method in processing_methods)
+    if old_methods != new_methods:
+        changes["processing_methods"] = [old_methods, new_methods]
+    if not changes:
+        return locked
+    for name, value in new.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(new))
+    locked.processing_methods.set(processing_methods)
+    audit.record(locked, actor=actor, action="contract_update", changes=changes)
+    return locked

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, views
+from . import accounts, contracts, views
 
 app_name = "reviews"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("accounts/", accounts.account_list, name="accounts"),
     path("accounts/<int:pk>/", accounts.account_detail, name="account"),
     path("accounts/<int:pk>/reset/", accounts.account_reset, name="account-reset"),
+    path("contracts/", contracts.contract_list, name="contracts"),
+    path("contracts/new/", contracts.contract_create, name="contract-new"),
+    path("contracts/<int:pk>/", contracts.contract_detail, name="contract"),
     # Public: the single-use link e-mailed to the staff member is the credential (SPEC §10).
     path("enrol/complete/", accounts.enrol_complete, name="enrol-complete"),
     path("enrol/<str:token>/", accounts.enrol, name="enrol"),

@@ -153,3 +153,11 @@ def approver(db):
 def staff_client(client, reviewer):
     """The test client, logged in as `reviewer` through the staff login (OTP-verified)."""
     return otp_login(client, reviewer)
+
+
+@pytest.fixture
+def approver_client(approver):
+    """A client of its own, logged in as `approver` through the staff login (OTP-verified)."""
+    from django.test import Client
+
+    return otp_login(Client(), approver)

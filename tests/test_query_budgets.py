@@ -63,6 +63,8 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "id-notice": 7,
     "staff-queue": 8,
     "staff-application": 11,
+    "staff-contracts": 6,
+    "staff-contract": 11,
     "utb-menu": 2,
     "utb-screen-post": 8,
     "utb01": 4,
@@ -377,6 +379,40 @@ def api_utb(env: Env, n: int) -> Call:
     )
 
 
+def _approver_logged_in(env: Env):
+    if "approver_client" not in env.state:
+        approver = staff_with_device("approver", email="contracts-approver@nacc.example")
+        otp_login(env.client, approver)
+        env.state["approver_client"] = approver
+    return env.state["approver_client"]
+
+
+def staff_contracts(env: Env, n: int) -> Call:
+    """n offices, each with one 利用者ID and one customer account (the counts per row)."""
+    _approver_logged_in(env)
+    have = env.state.setdefault("contracts", 0)
+    for index in range(have, n):
+        contract = ContractFactory(user_code=f"C{index:04d}")
+        ready_id(contract, identifier="A0A")
+        CustomerFactory(contract=contract)
+    env.state["contracts"] = n
+    return Call(reverse("reviews:contracts"), expect="C0000")
+
+
+def staff_contract(env: Env, n: int) -> Call:
+    """One office with n 利用者IDs, n customer accounts and n audit entries."""
+    approver = _approver_logged_in(env)
+    contract = ContractFactory()
+    for index in range(n):
+        ready_id(contract, identifier=f"{index:03d}"[-3:].replace("0", "A"))
+        CustomerFactory(contract=contract)
+        audit.record(
+            contract, actor=approver, action="contract_update", changes={"address": ["", str(index)]}
+        )
+    last = contract.naccs_user_ids.order_by("identifier").last()
+    return Call(reverse("reviews:contract", kwargs={"pk": contract.pk}), expect=last.naccs_user_id)
+
+
 PAGES: dict[str, Callable[[Env, int], Call]] = {
     "menu": menu,
     "guidance": guidance,
@@ -389,6 +425,8 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "id-notice": id_notice,
     "staff-queue": staff_queue,
     "staff-application": staff_application,
+    "staff-contracts": staff_contracts,
+    "staff-contract": staff_contract,
     "utb-menu": utb_menu,
     "utb-screen-post": utb_screen_post,
     "utb01": utb01,

@@ -165,6 +165,41 @@ def test_the_audit_reports_a_critical_violation(page: Page, screenshot):
         audit.assert_clean()
 
 
+# --- contracts (SPEC §11) -------------------------------------------------------------------------------------
+
+
+def test_contract_screens(page: Page, customer, screenshot):
+    """The approver registers an office and opens it: list, empty form (errors announced), the contract page."""
+    audit = Audit(page, screenshot)
+    approver = staff_with_device("approver", email="approver@nacc.example")
+    page.goto("/staff/login/")
+    labelled(page, "ユーザーID").fill(approver.username)
+    labelled(page, "パスワード").fill(PASSWORD)
+    labelled(page, "確認コード（認証アプリの6桁）").fill(totp_code(approver))
+    button(page, "ログイン").click()
+    assert_screen(page, "staff-queue")
+
+    page.get_by_role("link", name="契約", exact=True).click()
+    audit.check("staff-contracts")
+    assert_labelled(page, ["検索（利用者コード・会社名・事業所名）"])
+    page.get_by_role("link", name="契約を登録する").click()
+    audit.check("staff-contract-new")
+    button(page, "登録する").click()
+    audit.check("staff-contract-new", "staff-contract-new-errors")
+    assert_error_announced(page, "会社名", "このフィールドは必須です。")
+    labelled(page, "利用者コード").fill("7qzrx")
+    labelled(page, "会社名").fill("みなと通関株式会社")
+    labelled(page, "事業所名").fill("横浜事業所")
+    page.get_by_label("インタラクティブ処理方式").check()
+    button(page, "登録する").click()
+    audit.check("staff-contract")
+    expect(page.locator('[data-field="user_code"]')).to_have_text("7QZRX")
+    page.get_by_role("link", name="契約一覧").click()
+    audit.check("staff-contracts", "staff-contracts-one")
+    expect(page.locator('tr[data-user-code="7QZRX"]')).to_have_count(1)
+    audit.assert_clean()
+
+
 # --- 「パスワードをお忘れの方」 (SPEC §11) ---------------------------------------------------------------------
 
 

@@ -19,17 +19,11 @@ from tests.factories import (
     StaffFactory,
     enrol,
     enrolment_link,
-    otp_login,
     staff_login_with,
 )
 from tests.html import Page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
-
-
-@pytest.fixture
-def approver_client(approver):
-    return otp_login(Client(), approver)
 
 
 def create(client, **overrides):

@@ -58,11 +58,6 @@ NEW_STAFF = {
 BASE32 = re.compile(r"[A-Z2-7]{16,}")
 
 
-@pytest.fixture
-def approver_client(approver):
-    return otp_login(Client(), approver)
-
-
 def create(client, **overrides):
     return client.post(reverse("reviews:accounts"), {**NEW_STAFF, **overrides})
 

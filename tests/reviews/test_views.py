@@ -6,7 +6,6 @@ import datetime
 from urllib.parse import urlencode
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from applications import clock, crypto, rules
@@ -27,11 +26,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
 
 # Submitted at FROZEN_AT (Mon 11/16), an application is due an answer on Tue 11/17 and overdue from Wed 11/18.
 TWO_BUSINESS_DAYS_LATER = datetime.datetime(2026, 11, 18, 10, 0, tzinfo=clock.JST)
-
-
-@pytest.fixture
-def approver_client(approver):
-    return otp_login(Client(), approver)
 
 
 def queue_url(**params) -> str:

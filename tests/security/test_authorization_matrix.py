@@ -34,6 +34,7 @@ from applications import clock, enrolment
 from applications.models import (
     Application,
     ApplicationStatus,
+    Contract,
     EnrolmentPurpose,
     NaccsUserId,
     ProgressNotice,
@@ -176,6 +177,10 @@ EXPECTED: dict[str, Row] = {
     "reviews:accounts":       row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
     "reviews:account":        row(ACCOUNTS, "GET POST", "staff",       L,   F,    F,     F,   OK,  L),
     "reviews:account-reset":  row(ACCOUNTS, "POST", "staff",           L,   F,    F,     F,   R,   L),
+    # Contracts (SPEC §11): the approver's, like staff accounts.
+    "reviews:contracts":      row(ACCOUNTS, "GET", None,               L,   F,    F,     F,   OK,  L),
+    "reviews:contract-new":   row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
+    "reviews:contract":       row(ACCOUNTS, "GET POST", "contract",    L,   F,    F,     F,   OK,  L),
     # Staff enrolment (SPEC §10): public, the single-use link e-mailed to the staff member is the credential. Any
     # visitor holding a valid link sees the screen (a bad link is its own 404 page, tests/reviews/test_enrolment.py).
     "reviews:enrol":          row(PUBLIC, "GET POST", "enrolment",     OK,  OK,   OK,    OK,  OK,  OK),
@@ -237,6 +242,8 @@ class World:
                 lifetime=datetime.timedelta(hours=1),
             )
             return raw
+        if target == "contract":
+            return self.office_a
         if target == "reset":
             _token, raw = enrolment.token_issue(
                 user=self.customer_a,
@@ -326,6 +333,7 @@ def database_state() -> tuple:
         ProgressNotice.objects.count(),
         tuple(Email.objects.order_by("pk").values_list("pk", "status", "attempts", "next_attempt_at")),
         tuple(User.objects.order_by("pk").values_list("pk", "is_active", "password", "session_epoch")),
+        tuple(Contract.objects.order_by("pk").values_list("pk", "user_code", "company_name", "office_name")),
         LogEntry.objects.count(),
         NaccsUserId.objects.count(),
         LicenceRegistration.objects.count(),
