@@ -25,6 +25,10 @@ ACTION_LABELS = {
     "contract_update": _("契約の変更"),
     "customer_password_reset_request": _("パスワード再設定リンクの送信"),
     "customer_password_reset": _("お客様本人によるパスワード再設定"),
+    "customer_invite": _("お客様アカウントの招待"),
+    "customer_invitation_resend": _("招待リンクの再送"),
+    "customer_invitation_accept": _("招待されたお客様によるパスワード設定"),
+    "customer_account_stop": _("お客様アカウントの停止"),
 }
 
 

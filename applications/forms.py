@@ -150,3 +150,39 @@ class AddIdsForm(forms.Form):
             except DomainError as error:
                 form_add_domain_error(self, error)
         return cleaned
+
+
+class CustomerInviteForm(forms.Form):
+    """お客様アカウントの招待: the person's ユーザーID, name and own e-mail address (the invitation goes there). Centre
+    staff may also make the account the office's 管理者 (`with_admin`)."""
+
+    username = forms.CharField(
+        label=_("ユーザーID"),
+        max_length=150,
+        validators=[
+            validate_single_line_text,
+            RegexValidator(
+                r"^[A-Za-z0-9._-]{3,150}$",
+                message=_("ユーザーIDは半角英数字と . _ - で3文字以上入力してください。"),
+            ),
+        ],
+    )
+    full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
+    email = forms.EmailField(
+        label=_("メールアドレス"),
+        max_length=254,
+        validators=[validate_single_line_text],
+        error_messages={"invalid": _("メールアドレスの形式が正しくありません（例：taro@example.co.jp）。")},
+    )
+    department = forms.CharField(
+        label=_("部署"), max_length=100, required=False, validators=[validate_single_line_text]
+    )
+    phone = PhoneField(label=_("電話番号"), max_length=30, required=False)
+    office_admin = forms.BooleanField(
+        label=_("事業所の管理者にする（同じ事業所の方を招待できます）"), required=False
+    )
+
+    def __init__(self, *args, with_admin: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not with_admin:
+            del self.fields["office_admin"]

@@ -82,6 +82,8 @@ class User(AbstractUser):
     full_name = models.CharField(_("氏名"), max_length=100, blank=True)
     department = models.CharField(_("部署"), max_length=100, blank=True)
     phone = models.CharField(_("電話番号"), max_length=30, blank=True)
+    # 管理者 of the office (SPEC §11): may invite colleagues of the same office and stop their accounts.
+    is_office_admin = models.BooleanField(_("事業所の管理者"), default=False, db_default=False)
     # Raised to end every session of the account at once (stopped, credentials reset): it is part of the session
     # auth hash, so Django's auth middleware drops a session made before the change, and resuming the account
     # does not revive it (the hash never comes back).
@@ -408,10 +410,11 @@ class ReceptionNumberAllocation(models.Model):
 
 
 class EnrolmentPurpose(models.TextChoices):
-    """What a single-use link lets its holder do. Customer invitations are a further member."""
+    """What a single-use link lets its holder do."""
 
     STAFF_ENROLMENT = "staff_enrolment", _("スタッフアカウントの登録")
     PASSWORD_RESET = "password_reset", _("パスワードの再設定")
+    CUSTOMER_INVITATION = "customer_invitation", _("お客様アカウントへの招待")
 
 
 class EnrolmentToken(models.Model):

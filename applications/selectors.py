@@ -135,3 +135,22 @@ def id_notice_get(*, user: User, application_id: int) -> IdNotice:
         for naccs_id in application.issued_ids.all()
     ]
     return IdNotice(application=application, issued_ids=issued)
+
+
+# The office's customer accounts (SPEC §11) ------------------------------------------------------------------------
+
+
+def office_accounts(*, contract_id: int) -> list[User]:
+    """The customer accounts of one office by ユーザーID, each with `invitation_pending`: invited, and the person has
+    not set a password yet."""
+    accounts = list(User.objects.filter(contract_id=contract_id, is_staff=False).order_by("username"))
+    for account in accounts:
+        account.invitation_pending = not account.has_usable_password()
+    return accounts
+
+
+def office_account_get(*, contract_id: int, account_id: int) -> User:
+    """A customer account of this office, or 404 (an account of another office is not even confirmed to exist)."""
+    return get_object_or_404(
+        User.objects.select_related("contract"), pk=account_id, contract_id=contract_id, is_staff=False
+    )

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 # E-mails whose body is a credential (a single-use link that sets a password): once sent, the row keeps no copy
 # of it, so the outbox table holds no working secret in clear. They are never resent; a new link is issued instead.
-CREDENTIAL_KINDS = frozenset({"staff_enrolment", "customer_password_reset"})
+CREDENTIAL_KINDS = frozenset({"staff_enrolment", "customer_password_reset", "customer_invitation"})
 CREDENTIAL_BODY_REMOVED = (
     "（送信済み。本人だけが使う登録用リンクが含まれていたため、本文は送信後に消去しました。）"
 )

@@ -327,6 +327,8 @@ NSS_STAFF_ENROLMENT_HOURS = env.int("NSS_STAFF_ENROLMENT_HOURS", default=72)
 # 「パスワードをお忘れの方」 (SPEC §11): how long a reset link stays valid, and how many requests an hour one client
 # address or one e-mail address may make (beyond that the answer is the same and nothing is sent).
 NSS_PASSWORD_RESET_MINUTES = env.int("NSS_PASSWORD_RESET_MINUTES", default=60)
+# How long an invitation to a customer account stays valid (SPEC §11).
+NSS_CUSTOMER_INVITATION_HOURS = env.int("NSS_CUSTOMER_INVITATION_HOURS", default=72)
 NSS_PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("NSS_PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
 NSS_PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("NSS_PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
 # The mail domains a staff account's address may have (the centre's own), e.g. "naccs.jp,centre.naccs.jp": an

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import health, views
+from . import health, office, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +13,11 @@ urlpatterns = [
     path("password-reset/sent/", views.password_reset_sent, name="password-reset-sent"),
     path("password-reset/done/", views.password_reset_done, name="password-reset-done"),
     path("password-reset/<str:token>/", views.password_reset_confirm, name="password-reset-confirm"),
+    path("invitation/done/", views.invitation_done, name="invitation-done"),
+    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path("office/accounts/", office.account_list, name="office-accounts"),
+    path("office/accounts/<int:pk>/resend/", office.account_resend, name="office-account-resend"),
+    path("office/accounts/<int:pk>/stop/", office.account_stop, name="office-account-stop"),
     path("menu/", views.menu, name="menu"),
     path("customs-broker-ids/guidance/", views.guidance, name="guidance"),
     path("applications/", include("applications.urls")),

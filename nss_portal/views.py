@@ -63,30 +63,64 @@ def password_reset_sent(request):
     )
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def password_reset_confirm(request, token):
-    """The link of the reset e-mail: the account's new password, twice."""
+def _own_password_page(request, token, *, start, complete, screen: str, invalid: str, done: str):
+    """The page of a single-use link where a customer sets their own password (a reset, an invitation)."""
     try:
-        pending = accounts.password_reset_start(raw_token=token)
+        pending = start(raw_token=token)
     except enrolment.EnrolmentTokenInvalid:
-        return render(request, "nss_portal/password_reset_invalid.html", status=404)
+        return render(request, "nss_portal/link_invalid.html", {"screen": invalid}, status=404)
     form = OwnPasswordForm(request.POST if request.method == "POST" else None, user=pending.user)
     if request.method == "POST" and form.is_valid():
         try:
-            accounts.password_reset_complete(raw_token=token, password=form.cleaned_data["password1"])
+            complete(raw_token=token, password=form.cleaned_data["password1"])
         except enrolment.EnrolmentTokenInvalid:
-            return render(request, "nss_portal/password_reset_invalid.html", status=404)
+            return render(request, "nss_portal/link_invalid.html", {"screen": invalid}, status=404)
         except DomainError as error:
             form_add_domain_error(form, error)
         else:
-            return redirect("password-reset-done")
+            return redirect(done)
     context = {
         "form": form,
         "account": pending.user,
         "expires_at": dates.format_datetime(pending.expires_at),
+        "screen": screen,
     }
-    return render(request, "nss_portal/password_reset_confirm.html", context)
+    return render(request, "nss_portal/own_password.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request, token):
+    """The link of the reset e-mail: the account's new password, twice."""
+    return _own_password_page(
+        request,
+        token,
+        start=accounts.password_reset_start,
+        complete=accounts.password_reset_complete,
+        screen="password-reset-confirm",
+        invalid="password-reset-invalid",
+        done="password-reset-done",
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    """The link of the invitation e-mail: the invited person sets their own password."""
+    return _own_password_page(
+        request,
+        token,
+        start=accounts.invitation_start,
+        complete=accounts.invitation_accept,
+        screen="invitation",
+        invalid="invitation-invalid",
+        done="invitation-done",
+    )
+
+
+@require_safe
+def invitation_done(request):
+    return render(request, "nss_portal/invitation_done.html")
 
 
 @require_safe

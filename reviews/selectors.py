@@ -277,8 +277,8 @@ def contract_list(*, q: str = "", after: str = "", limit: int = CONTRACT_PAGE_SI
 
 
 def contract_for_staff(*, contract_id: int) -> Contract:
-    """One contract (404 otherwise) with its processing methods, its 利用者IDs (broker flag, method, start date,
-    revoked) and its customer accounts, in a fixed number of queries."""
+    """One contract (404 otherwise) with its processing methods and its 利用者IDs (broker flag, method, start date,
+    revoked), in a fixed number of queries; its customer accounts: applications.selectors.office_accounts."""
     return get_object_or_404(
         Contract.objects.prefetch_related(
             "processing_methods",
@@ -288,7 +288,6 @@ def contract_for_staff(*, contract_id: int) -> Contract:
                     "identifier"
                 ),
             ),
-            Prefetch("users", queryset=User.objects.filter(is_staff=False).order_by("username")),
         ),
         pk=contract_id,
     )

@@ -19,6 +19,17 @@ urlpatterns = [
     path("contracts/", contracts.contract_list, name="contracts"),
     path("contracts/new/", contracts.contract_create, name="contract-new"),
     path("contracts/<int:pk>/", contracts.contract_detail, name="contract"),
+    path("contracts/<int:pk>/accounts/", contracts.contract_account_invite, name="contract-account-invite"),
+    path(
+        "contracts/<int:pk>/accounts/<int:account_id>/resend/",
+        contracts.contract_account_resend,
+        name="contract-account-resend",
+    ),
+    path(
+        "contracts/<int:pk>/accounts/<int:account_id>/stop/",
+        contracts.contract_account_stop,
+        name="contract-account-stop",
+    ),
     # Public: the single-use link e-mailed to the staff member is the credential (SPEC §10).
     path("enrol/complete/", accounts.enrol_complete, name="enrol-complete"),
     path("enrol/<str:token>/", accounts.enrol, name="enrol"),

@@ -97,7 +97,14 @@ LOGIN_PATHS = {PORTAL_LOGIN, STAFF_LOGIN, UTB_LOGIN}
 # Areas: who may use a row's URL.
 PUBLIC, PORTAL, STAFF_AREA, UTB_AREA, API = "public", "portal", "staff", "utb", "api"
 ACCOUNTS = "staff accounts"  # part of the staff workplace, for approvers only
-AREA_LOGIN = {PORTAL: PORTAL_LOGIN, STAFF_AREA: STAFF_LOGIN, ACCOUNTS: STAFF_LOGIN, UTB_AREA: UTB_LOGIN}
+OFFICE_ADMIN = "office accounts"  # part of the portal, for an office's 管理者 only (customer_a is office A's)
+AREA_LOGIN = {
+    PORTAL: PORTAL_LOGIN,
+    OFFICE_ADMIN: PORTAL_LOGIN,
+    STAFF_AREA: STAFF_LOGIN,
+    ACCOUNTS: STAFF_LOGIN,
+    UTB_AREA: UTB_LOGIN,
+}
 
 
 @dataclass(frozen=True)
@@ -181,6 +188,18 @@ EXPECTED: dict[str, Row] = {
     "reviews:contracts":      row(ACCOUNTS, "GET", None,               L,   F,    F,     F,   OK,  L),
     "reviews:contract-new":   row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
     "reviews:contract":       row(ACCOUNTS, "GET POST", "contract",    L,   F,    F,     F,   OK,  L),
+    "reviews:contract-account-invite":
+                              row(ACCOUNTS, "POST", "contract",        L,   F,    F,     F,   OK,  L),
+    "reviews:contract-account-resend":
+                              row(ACCOUNTS, "POST", "contract_account", L,  F,    F,     F,   R,   L),
+    "reviews:contract-account-stop":
+                              row(ACCOUNTS, "POST", "contract_account", L,  F,    F,     F,   R,   L),
+    # The office's own accounts (SPEC §11): office A's customer is its 管理者; office B's customer is not one.
+    "office-accounts":        row(OFFICE_ADMIN, "GET POST", None,      L,   OK,   F,     F,   F,   L),
+    "office-account-resend":  row(OFFICE_ADMIN, "POST", "office_account", L, R,    F,     F,   F,   L),
+    "office-account-stop":    row(OFFICE_ADMIN, "POST", "office_account", L, R,    F,     F,   F,   L),
+    "invitation":             row(PUBLIC, "GET POST", "invitation",    OK,  OK,   OK,    OK,  OK,  OK),
+    "invitation-done":        row(PUBLIC, "GET", None,                 OK,  OK,   OK,    OK,  OK,  OK),
     # Staff enrolment (SPEC §10): public, the single-use link e-mailed to the staff member is the credential. Any
     # visitor holding a valid link sees the screen (a bad link is its own 404 page, tests/reviews/test_enrolment.py).
     "reviews:enrol":          row(PUBLIC, "GET POST", "enrolment",     OK,  OK,   OK,    OK,  OK,  OK),
@@ -205,7 +224,7 @@ class World:
 
     def __init__(self):
         self.office_a = ContractFactory(user_code="1ANAC")
-        self.customer_a = CustomerFactory(contract=self.office_a)
+        self.customer_a = CustomerFactory(contract=self.office_a, is_office_admin=True)
         self.customer_b = CustomerFactory(contract=ContractFactory())
         self.naccs_id = ready_id(self.office_a, identifier="A0A")
         self.objects: dict = {}
@@ -244,6 +263,20 @@ class World:
             return raw
         if target == "contract":
             return self.office_a
+        if target == "office_account":
+            invited = CustomerFactory(contract=self.office_a, username="matrix-colleague")
+            invited.set_unusable_password()
+            invited.save()
+            return invited
+        if target == "invitation":
+            invited = CustomerFactory(contract=self.office_a, username="matrix-invited")
+            _token, raw = enrolment.token_issue(
+                user=invited,
+                purpose=EnrolmentPurpose.CUSTOMER_INVITATION,
+                created_by=None,
+                lifetime=datetime.timedelta(hours=1),
+            )
+            return raw
         if target == "reset":
             _token, raw = enrolment.token_issue(
                 user=self.customer_a,
@@ -270,8 +303,12 @@ class World:
         if target == "email":
             application, email = self.get("email")
             return {"pk": application.pk, "email_id": email.pk}
-        if target in ("enrolment", "reset"):
+        if target in ("enrolment", "reset", "invitation"):
             return {"token": self.get(target)}
+        if target == "office_account":
+            return {"pk": self.get("office_account").pk}
+        if target == "contract_account":
+            return {"pk": self.office_a.pk, "account_id": self.get("office_account").pk}
         return {"pk": self.get(target).pk}
 
 
@@ -414,6 +451,12 @@ def test_the_table_keeps_the_policy(name):
         assert out["anonymous"] == LOGIN and out["utb"] == LOGIN
         assert out["customer_a"] == out["customer_b"] == out["reviewer"] == FORBIDDEN, "approvers only"
         assert out["approver"] in (OK, REDIRECT)
+    elif row.area == OFFICE_ADMIN:
+        # An admin of another office on this office's account is a 404: tests/nss_portal/test_invitations.py.
+        assert out["anonymous"] == LOGIN and out["utb"] == LOGIN
+        assert out["reviewer"] == out["approver"] == FORBIDDEN, "staff on customer pages: 403"
+        assert out["customer_b"] == FORBIDDEN, "a customer who is not the office's 管理者: 403"
+        assert out["customer_a"] in (OK, REDIRECT)
     elif row.area == UTB_AREA:
         assert out["utb"] == OK
         assert all(out[role] == LOGIN for role in ROLES if role != "utb"), (
@@ -424,10 +467,12 @@ def test_the_table_keeps_the_policy(name):
         assert all(out[role] == UNAUTHORIZED for role in ROLES if role != "utb"), "the API needs HTTP Basic"
     else:
         pytest.fail(f"unknown area {row.area}")
-    if row.target in ("enrolment", "reset"):
+    if row.target in ("enrolment", "reset", "invitation"):
         assert row.area == PUBLIC, "an enrolment link is public: the token in it is the credential"
     elif row.target:
-        assert row.area in (PORTAL, STAFF_AREA, ACCOUNTS), "only portal and staff URLs carry objects"
+        assert row.area in (PORTAL, OFFICE_ADMIN, STAFF_AREA, ACCOUNTS), (
+            "only portal and staff URLs carry objects"
+        )
 
 
 @pytest.mark.django_db

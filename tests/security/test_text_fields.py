@@ -27,6 +27,7 @@ EXEMPT = {
     ("utb_gateway.forms.UtbRegistrationForm", "licence_number"): "UTB: a result code for any input",
     # The queue's filters: a search finds nothing, a cursor not made by us is ignored; nothing is stored.
     ("reviews.forms.QueueFilterForm", "q"): "search text, never stored",
+    ("reviews.forms.ContractSearchForm", "q"): "search text, never stored",
 }
 TEXT_CHECKS = {validate_single_line_text, validate_multiline_text}
 
