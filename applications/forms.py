@@ -1,7 +1,6 @@
 """Forms of the filing screens: parsing and field messages. They call the pure rules; they save nothing."""
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, rules
@@ -9,16 +8,11 @@ from .exceptions import DomainError, form_add_domain_error
 from .models import ApplicationItem, Contract, ProcessingMethod
 from .validators import validate_single_line_text
 
-PHONE_VALIDATOR = RegexValidator(
-    r"^\+?[0-9][0-9\-]{8,18}[0-9]$",
-    _("電話番号は半角数字とハイフンで入力してください（例：03-1234-5678）。"),
-)
-
 
 class PhoneField(forms.CharField):
     """Normalised (full-width digits, hyphen look-alikes) before it is validated."""
 
-    default_validators = [PHONE_VALIDATOR]
+    default_validators = [rules.PHONE_VALIDATOR]
 
     def to_python(self, value):
         return rules.normalise_phone(super().to_python(value))
