@@ -13,7 +13,9 @@ from applications.contract_import import contracts_import
 
 
 class Command(BaseCommand):
-    help = "Import contracts, their existing 利用者IDs and customer accounts from a CSV file (see the README)."
+    help = (
+        "Import contracts, their existing 利用者IDs and customer accounts from a CSV file (see the README)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="the CSV file (UTF-8 with or without BOM, or Shift_JIS/CP932)")
