@@ -614,6 +614,25 @@ def test_an_id_the_portal_issued_is_not_changed_by_an_import(freeze):
     assert NaccsUserId.objects.get().start_date == datetime.date(2026, 4, 1)
 
 
+def test_a_contract_created_by_someone_else_during_the_import_is_reported_and_nothing_is_written(monkeypatch):
+    from applications import contract_import
+
+    read = contract_import._existing
+
+    def read_then_someone_else_creates_1anac(records, *, lock):
+        existing = read(records, lock=lock)
+        ContractFactory(user_code="1ANAC")
+        return existing
+
+    monkeypatch.setattr(contract_import, "_existing", read_then_someone_else_creates_1anac)
+
+    report = contracts_import(rows=good_rows())
+
+    assert errors(report) == [(None, None, "concurrent_change")]
+    assert not report.written
+    assert not NaccsUserId.objects.exists() and not User.objects.exists()
+
+
 # --- idempotence, updates, dry runs --------------------------------------------------------------------------
 
 
