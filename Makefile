@@ -13,7 +13,7 @@ PORT ?= 8000
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install install-dev browser gettext bench drill wrk lint format migrate demo messages clean help
+.PHONY: run test install install-dev browser gettext bench bench-import drill wrk lint format migrate demo messages clean help
 
 help:
 	@echo "make run    - install, migrate SQLite, load demo data, serve on http://$(HOST):$(PORT)"
@@ -72,6 +72,13 @@ wrk:
 # `make bench` (1,000 and 1,000,000 applications) or `make bench QUICK=1` (1,000 only, a few minutes).
 bench: install-dev wrk
 	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(PY) bench/run.py $(if $(QUICK),--quick,)
+
+# The contract import at scale: 10,000 offices with 5 IDs and 2 accounts each from one CSV, then the same file
+# again; prints time, queries and peak memory. The scratch database is created and dropped (name nss_bench…).
+BENCH_IMPORT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nss_bench_import
+
+bench-import: install-dev
+	DATABASE_URL=$(BENCH_IMPORT_DATABASE_URL) $(PY) bench/import_contracts.py
 
 # Fault drill: submissions and approvals while Redis restarts, workers are killed and the SMTP server is down,
 # slow or refusing; prints the drill line.

@@ -30,6 +30,7 @@ from . import audit, dates, enrolment
 from .exceptions import DomainError
 from .models import Contract, EnrolmentPurpose, EnrolmentToken, User
 from .roles import MANAGE_CONTRACTS, permission_name
+from .usernames import USERNAME_MESSAGE, is_valid_username, normalise_username
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +206,9 @@ def customer_invite(
         raise DomainError(
             _("管理者の権限はNACCSセンターだけが付与できます。"), field="office_admin", code="admin_by_centre"
         )
-    username = username.strip()
-    if not username:
-        raise DomainError(_("ユーザーIDを入力してください。"), field="username", code="required")
+    username = normalise_username(username)
+    if not is_valid_username(username):
+        raise DomainError(USERNAME_MESSAGE, field="username", code="username_shape")
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(
             _("ユーザーID %(username)s はすでに使われています。") % {"username": username},

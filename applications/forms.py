@@ -1,24 +1,19 @@
 """Forms of the filing screens: parsing and field messages. They call the pure rules; they save nothing."""
 
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from . import clock, rules
 from .exceptions import DomainError, form_add_domain_error
 from .models import ApplicationItem, Contract, ProcessingMethod
+from .usernames import USERNAME_MAX_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
 from .validators import validate_single_line_text
-
-PHONE_VALIDATOR = RegexValidator(
-    r"^\+?[0-9][0-9\-]{8,18}[0-9]$",
-    _("電話番号は半角数字とハイフンで入力してください（例：03-1234-5678）。"),
-)
 
 
 class PhoneField(forms.CharField):
     """Normalised (full-width digits, hyphen look-alikes) before it is validated."""
 
-    default_validators = [PHONE_VALIDATOR]
+    default_validators = [rules.PHONE_VALIDATOR]
 
     def to_python(self, value):
         return rules.normalise_phone(super().to_python(value))
@@ -156,16 +151,11 @@ class CustomerInviteForm(forms.Form):
     """お客様アカウントの招待: the person's ユーザーID, name and own e-mail address (the invitation goes there). Centre
     staff may also make the account the office's 管理者 (`with_admin`)."""
 
-    username = forms.CharField(
+    username = forms.RegexField(
         label=_("ユーザーID"),
-        max_length=150,
-        validators=[
-            validate_single_line_text,
-            RegexValidator(
-                r"^[A-Za-z0-9._-]{3,150}$",
-                message=_("ユーザーIDは半角英数字と . _ - で3文字以上入力してください。"),
-            ),
-        ],
+        regex=USERNAME_PATTERN,
+        max_length=USERNAME_MAX_LENGTH,
+        error_messages={"invalid": USERNAME_MESSAGE},
     )
     full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
     email = forms.EmailField(

@@ -8,7 +8,9 @@ import datetime
 import unicodedata
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import business_calendar
 from .dates import format_date
@@ -143,6 +145,7 @@ def check_item_count(count: int, *, adding: bool) -> None:
 
 
 __all__ = [
+    "PHONE_VALIDATOR",
     "check_broker_name",
     "check_desired_identifier",
     "check_desired_start_date",
@@ -155,6 +158,13 @@ __all__ = [
     "normalise_identifier",
     "normalise_phone",
 ]
+
+
+# A phone number after normalise_phone: half-width digits and hyphens, optionally an international "+".
+PHONE_VALIDATOR = RegexValidator(
+    r"^\+?[0-9][0-9\-]{8,18}[0-9]$",
+    gettext_lazy("電話番号は半角数字とハイフンで入力してください（例：03-1234-5678）。"),
+)
 
 
 def normalise_phone(raw: str) -> str:

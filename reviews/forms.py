@@ -10,6 +10,7 @@ from django_otp import match_token
 
 from applications.models import ApplicationStatus, ProcessingMethod
 from applications.roles import ROLE_LABELS
+from applications.usernames import USERNAME_MAX_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
 from applications.validators import validate_multiline_text, validate_single_line_text
 from nss_portal.forms import OwnPasswordForm, PortalCredentialsFields
 
@@ -114,11 +115,9 @@ ROLE_CHOICES = list(ROLE_LABELS.items())
 class StaffAccountForm(forms.Form):
     username = forms.RegexField(
         label=_("ユーザーID"),
-        regex=r"^[a-z0-9][a-z0-9._-]{2,29}$",
-        max_length=30,
-        error_messages={
-            "invalid": _("ユーザーIDは英小文字・数字・記号（. _ -）の3～30文字で入力してください。")
-        },
+        regex=USERNAME_PATTERN,
+        max_length=USERNAME_MAX_LENGTH,
+        error_messages={"invalid": USERNAME_MESSAGE},
     )
     full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
     email = forms.EmailField(

@@ -150,10 +150,14 @@ def test_an_administrator_cannot_touch_another_offices_accounts(admin_client, of
 
 
 def test_a_user_id_in_use_is_refused_next_to_the_field(admin_client):
-    CustomerFactory(username="sato-hanako")
-    page = Page(invite_as_admin(admin_client, username="SATO-hanako"))
-    assert "ユーザーID SATO-hanako はすでに使われています。" in page.field_errors("username")
+    CustomerFactory(username="Sato-Hanako")  # an older account, made before names were lower case only
+    page = Page(invite_as_admin(admin_client, username="sato-hanako"))
+    assert "ユーザーID sato-hanako はすでに使われています。" in page.field_errors("username")
     assert User.objects.filter(username__iexact="sato-hanako").count() == 1
+    page = Page(invite_as_admin(admin_client, username="SATO HANAKO"))
+    assert "ユーザーIDは英小文字・数字・記号（. _ -）の3～30文字で入力してください。" in page.field_errors(
+        "username"
+    )
 
 
 def test_resending_gives_a_new_link_and_the_old_one_stops_working(admin_client):
