@@ -329,6 +329,8 @@ NSS_STAFF_ENROLMENT_HOURS = env.int("NSS_STAFF_ENROLMENT_HOURS", default=72)
 NSS_PASSWORD_RESET_MINUTES = env.int("NSS_PASSWORD_RESET_MINUTES", default=60)
 # How long an invitation to a customer account stays valid (SPEC §11).
 NSS_CUSTOMER_INVITATION_HOURS = env.int("NSS_CUSTOMER_INVITATION_HOURS", default=72)
+# The largest CSV the upload screen of the contract import takes (10,000 offices with their IDs are about 7 MB).
+NSS_CONTRACT_IMPORT_MAX_BYTES = env.int("NSS_CONTRACT_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 NSS_PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("NSS_PASSWORD_RESET_LIMIT_PER_ADDRESS", default=10)
 NSS_PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("NSS_PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
 # The mail domains a staff account's address may have (the centre's own), e.g. "naccs.jp,centre.naccs.jp": an

@@ -12,7 +12,7 @@ from applications.forms import CustomerInviteForm
 from nss_portal.office import invitation_sent
 
 from . import selectors, services
-from .forms import ContractForm, ContractSearchForm
+from .forms import ContractForm, ContractImportForm, ContractSearchForm
 from .permissions import PERM_MANAGE_CONTRACTS, staff_required
 
 # The contract page holds two forms (the contract, an invitation): the invitation's fields are prefixed.
@@ -32,6 +32,20 @@ def contract_list(request):
         params["after"] = page.next_after
         next_query = params.urlencode()
     return render(request, "reviews/contracts.html", {"form": form, "page": page, "next_query": next_query})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required(PERM_MANAGE_CONTRACTS)
+def contract_import(request):
+    """契約の一括登録: upload the CSV; a dry run (the default) shows what would change and every error."""
+    form = ContractImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        report = services.contract_file_import(
+            actor=request.user, file=form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"]
+        )
+    context = {"form": form, "report": report, "errors": report.errors[:200] if report else []}
+    return render(request, "reviews/contract_import.html", context)
 
 
 @require_http_methods(["GET", "POST"])

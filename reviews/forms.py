@@ -3,6 +3,7 @@
 import unicodedata
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
@@ -189,3 +190,27 @@ class ContractForm(forms.Form):
 class ContractSearchForm(forms.Form):
     q = forms.CharField(label=_("検索（利用者コード・会社名・事業所名）"), max_length=100, required=False)
     after = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class ContractImportForm(forms.Form):
+    """契約の一括登録: the CSV of `manage.py import_contracts` (README, "Importing contracts")."""
+
+    file = forms.FileField(
+        label=_("CSVファイル"),
+        help_text=_(
+            "UTF-8（BOM付き・なし）またはShift_JIS（Excelの「CSV」）。書式はREADMEの「Importing contracts」のとおりです。"
+        ),
+    )
+    dry_run = forms.BooleanField(
+        label=_("確認のみ（取り込まずに、変更内容とエラーだけを表示する）"), required=False, initial=True
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.NSS_CONTRACT_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("ファイルが大きすぎます（%(limit)d MB まで）。分けて取り込んでください。")
+                % {"limit": settings.NSS_CONTRACT_IMPORT_MAX_BYTES // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload

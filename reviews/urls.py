@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/<int:pk>/reset/", accounts.account_reset, name="account-reset"),
     path("contracts/", contracts.contract_list, name="contracts"),
     path("contracts/new/", contracts.contract_create, name="contract-new"),
+    path("contracts/import/", contracts.contract_import, name="contract-import"),
     path("contracts/<int:pk>/", contracts.contract_detail, name="contract"),
     path("contracts/<int:pk>/accounts/", contracts.contract_account_invite, name="contract-account-invite"),
     path(

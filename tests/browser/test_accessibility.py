@@ -197,6 +197,24 @@ def test_contract_screens(page: Page, customer, screenshot):
     page.get_by_role("link", name="契約一覧").click()
     audit.check("staff-contracts", "staff-contracts-one")
     expect(page.locator('tr[data-user-code="7QZRX"]')).to_have_count(1)
+
+    # 契約の一括登録: a file with an error, checked (the default), then listed with its row and column
+    page.get_by_role("link", name="CSVで一括登録する").click()
+    audit.check("staff-contract-import")
+    assert_labelled(page, ["CSVファイル", "確認のみ（取り込まずに、変更内容とエラーだけを表示する）"])
+    header = "種別,利用者コード,会社名,事業所名,部署,所在地,処理方式,識別番号,通関士ID,通関士氏名,利用開始日,廃止日,ユーザーID,氏名,電話番号,メールアドレス"
+    page.get_by_label("CSVファイル").set_input_files(
+        files=[
+            {
+                "name": "contracts.csv",
+                "mimeType": "text/csv",
+                "buffer": f"{header}\n契約,7QZ,x,y,,,interactive,,,,,,,,,\n".encode(),
+            }
+        ]
+    )
+    button(page, "ファイルを確認・取り込む").click()
+    audit.check("staff-contract-import", "staff-contract-import-errors")
+    expect(page.locator("#import-errors tr[data-row='2']")).to_contain_text("利用者コード")
     audit.assert_clean()
 
 

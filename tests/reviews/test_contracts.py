@@ -267,3 +267,66 @@ def test_any_text_in_the_form_is_a_message_or_a_contract_never_an_error(approver
     assert response.status_code in (200, 302)
     if response.status_code == 200:
         assert Page(response).screen == "staff-contract-new"
+
+
+# --- the import's upload screen -----------------------------------------------------------------------------------
+
+
+def _upload(client, content: bytes, *, dry_run: bool, name: str = "contracts.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
+    if dry_run:
+        data["dry_run"] = "on"
+    return client.post(reverse("reviews:contract-import"), data)
+
+
+def _sample() -> bytes:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return (Path(settings.BASE_DIR) / "docs" / "samples" / "contracts.csv").read_bytes()
+
+
+def test_the_upload_screen_checks_first_then_imports_with_the_staff_member_as_actor(
+    approver_client, approver
+):
+    page = Page(approver_client.get(reverse("reviews:contract-import")))
+    assert page.screen == "staff-contract-import"
+    before = Contract.objects.count()
+
+    checked = Page(_upload(approver_client, _sample(), dry_run=True))
+    [result] = checked.root.find_all(**{"data-import-result": "dry-run"})
+    assert "試行のみ：データベースには何も書き込んでいません。" in result.text
+    assert Contract.objects.count() == before
+
+    imported = Page(_upload(approver_client, _sample(), dry_run=False))
+    assert imported.root.find_all(**{"data-import-result": "imported"})
+    assert Contract.objects.count() > before
+    entries = LogEntry.objects.filter(additional_data__action="contract_import")
+    assert entries.exists() and {entry.actor for entry in entries} == {approver}
+
+    again = Page(_upload(approver_client, _sample(), dry_run=False))
+    assert "変更はありません。" in again.text
+
+
+def test_a_bad_file_lists_each_error_with_its_row_and_column_and_imports_nothing(approver_client):
+    bad = _sample().decode("utf-8-sig").replace("3CDEF", "3cde", 1).encode("utf-8")
+    page = Page(_upload(approver_client, bad, dry_run=False))
+    assert page.root.find_all(**{"data-import-result": "errors"})
+    [row] = [tr for tr in page.root.by_id("import-errors").find_all("tr") if tr.attrs.get("data-row") == "2"]
+    assert "利用者コード" in row.text
+    assert not Contract.objects.filter(company_name="みなと通関株式会社").exists()
+
+
+def test_a_file_over_the_limit_is_refused_next_to_the_field(approver_client, settings):
+    settings.NSS_CONTRACT_IMPORT_MAX_BYTES = 100
+    page = Page(_upload(approver_client, _sample(), dry_run=True))
+    assert "ファイルが大きすぎます" in page.field_errors("file")
+    assert not page.root.find_all(**{"data-import-result": "dry-run"})
+
+
+def test_a_reviewer_cannot_import():
+    with pytest.raises(DomainError):
+        services.contract_file_import(actor=staff_in("reviewer"), file=_sample(), dry_run=True)

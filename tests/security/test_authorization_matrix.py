@@ -187,6 +187,7 @@ EXPECTED: dict[str, Row] = {
     # Contracts (SPEC §11): the approver's, like staff accounts.
     "reviews:contracts":      row(ACCOUNTS, "GET", None,               L,   F,    F,     F,   OK,  L),
     "reviews:contract-new":   row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
+    "reviews:contract-import": row(ACCOUNTS, "GET POST", None,         L,   F,    F,     F,   OK,  L),
     "reviews:contract":       row(ACCOUNTS, "GET POST", "contract",    L,   F,    F,     F,   OK,  L),
     "reviews:contract-account-invite":
                               row(ACCOUNTS, "POST", "contract",        L,   F,    F,     F,   OK,  L),
