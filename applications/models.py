@@ -47,6 +47,10 @@ class Contract(models.Model):
     processing_methods = models.ManyToManyField(
         ProcessingMethod, verbose_name=_("処理方式"), related_name="contracts"
     )
+    # SPEC §11: the office's customers log in with a code of their authenticator app too.
+    customer_totp_required = models.BooleanField(
+        _("お客様のログインに認証アプリを必須にする"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
     class Meta:

@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -52,6 +54,32 @@ class OwnPasswordForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+def otp_token_field(*, max_length: int) -> forms.CharField:
+    """The 6-digit code of an authenticator app (the staff login and enrolment, a customer's second step)."""
+    return forms.CharField(
+        label=_("確認コード（認証アプリの6桁）"),
+        max_length=max_length,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def otp_code(value: str) -> str:
+    """A code as typed (full-width digits, spaces between groups) → its digits."""
+    return unicodedata.normalize("NFKC", value or "").replace(" ", "").strip()
+
+
+class AuthenticatorCodeForm(forms.Form):
+    """One current code of an authenticator app: 6 digits (shape checked here, the code by the device)."""
+
+    otp_token = otp_token_field(max_length=12)
+
+    def clean_otp_token(self):
+        code = otp_code(self.cleaned_data["otp_token"])
+        if not code.isascii() or not code.isdigit() or len(code) != 6:
+            raise forms.ValidationError(_("確認コードは6桁の数字で入力してください。"), code="otp_shape")
+        return code
 
 
 class PasswordResetRequestForm(forms.Form):

@@ -153,6 +153,8 @@ AUTH_USER_MODEL = "applications.User"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out login before the password is even checked.
     "axes.backends.AxesStandaloneBackend",
+    "nss_portal.backends.PortalBackend",
+    # Sessions made before PortalBackend name this one; it loads the same accounts.
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"

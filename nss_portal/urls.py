@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/otp/", views.login_otp, name="login-otp"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.password_reset, name="password-reset"),
     path("password-reset/sent/", views.password_reset_sent, name="password-reset-sent"),

@@ -2,16 +2,21 @@
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
+from django_otp import login as otp_login
 
-from applications import accounts, dates, enrolment, selectors
+from applications import accounts, authenticators, dates, enrolment, selectors
 from applications.exceptions import DomainError, form_add_domain_error
-from applications.permissions import customer_required
+from applications.permissions import customer_required, second_factor_missing
 
 from .client_address import client_address
-from .forms import LoginForm, OwnPasswordForm, PasswordResetRequestForm
+from .forms import AuthenticatorCodeForm, LoginForm, OwnPasswordForm, PasswordResetRequestForm
 
 
 class LoginView(auth_views.LoginView):
@@ -126,6 +131,56 @@ def invitation_done(request):
 @require_safe
 def password_reset_done(request):
     return render(request, "nss_portal/password_reset_done.html")
+
+
+CUSTOMER_SETUP_DEVICE = "customer-setup"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def login_otp(request):
+    """確認コード: the second step of a customer's login when the contract requires an authenticator (SPEC §11).
+    The first time the customer enrols their own app (QR code, or the secret as text) with one code; after that one
+    code of it is asked at every login."""
+    user = request.user
+    if not user.is_customer:
+        raise PermissionDenied
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = ""
+    if not second_factor_missing(user):
+        return redirect(target or "menu")
+    device = authenticators.authenticator_confirmed(user)
+    form = AuthenticatorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["otp_token"]
+        try:
+            if device is None:
+                device = authenticators.authenticator_confirm(
+                    user=user, name=CUSTOMER_SETUP_DEVICE, otp_token=code
+                )
+            elif not device.verify_token(code):
+                raise DomainError(
+                    _(
+                        "確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"
+                    ),
+                    field="otp_token",
+                    code="wrong_code",
+                )
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            otp_login(request, device)
+            return redirect(target or "menu")
+    context = {"form": form, "next": target, "setup": device is None}
+    if device is None:
+        pending = authenticators.authenticator_pending(user=user, name=CUSTOMER_SETUP_DEVICE)
+        context |= {
+            "qr_code": authenticators.qr_data_uri(pending.config_url),
+            "secret": authenticators.secret_text(pending),
+        }
+    return render(request, "nss_portal/login_otp.html", context)
 
 
 @require_safe

@@ -1,17 +1,13 @@
 """Views of staff account management (SPEC §1: the approver manages staff accounts), under /staff/accounts/, and
 the staff member's own enrolment through the link e-mailed to them (SPEC §10), under /staff/enrol/<token>/."""
 
-import base64
-import io
-
-import segno
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from applications import enrolment
+from applications import authenticators, enrolment
 from applications.exceptions import DomainError, form_add_domain_error
 
 from . import selectors, services
@@ -93,20 +89,6 @@ def account_reset(request, pk):
 # --- the staff member's own enrolment (public: the link is the credential) ---------------------------------------
 
 
-def _qr_data_uri(text: str) -> str:
-    """The QR code of `text` as an SVG image in a data: URI (the Content-Security-Policy allows data: images and
-    no inline style). Black on white with the standard quiet zone, so phone cameras read it on any background."""
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(
-        buffer, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False
-    )
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def _grouped(secret: str) -> str:
-    return " ".join(secret[index : index + 4] for index in range(0, len(secret), 4))
-
-
 def _invalid_link(request):
     return render(request, "reviews/enrol_invalid.html", status=404)
 
@@ -137,8 +119,8 @@ def enrol(request, token):
         "form": form,
         "account": pending.account,
         "expires_at": services.format_datetime_ja(pending.expires_at),
-        "qr_code": _qr_data_uri(pending.otpauth_uri),
-        "secret": _grouped(pending.secret),
+        "qr_code": authenticators.qr_data_uri(pending.otpauth_uri),
+        "secret": authenticators.secret_text(pending.device),
     }
     return render(request, "reviews/enrol.html", context)
 

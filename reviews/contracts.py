@@ -100,6 +100,7 @@ def _contract_initial(contract) -> dict:
         "department": contract.department,
         "address": contract.address,
         "processing_methods": list(contract.processing_methods.all()),
+        "customer_totp_required": contract.customer_totp_required,
     }
 
 

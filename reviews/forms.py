@@ -13,24 +13,20 @@ from applications.models import ApplicationStatus, ProcessingMethod
 from applications.roles import ROLE_LABELS
 from applications.usernames import USERNAME_MAX_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
 from applications.validators import validate_multiline_text, validate_single_line_text
-from nss_portal.forms import OwnPasswordForm, PortalCredentialsFields
+from nss_portal.forms import (
+    AuthenticatorCodeForm,
+    OwnPasswordForm,
+    PortalCredentialsFields,
+    otp_token_field,
+)
 
 from .selectors import QUEUE_OPEN
-
-
-def _otp_token_field(*, max_length: int) -> forms.CharField:
-    """The 6-digit code of an authenticator app (the staff login, the enrolment)."""
-    return forms.CharField(
-        label=_("確認コード（認証アプリの6桁）"),
-        max_length=max_length,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
 
 
 class StaffLoginForm(PortalCredentialsFields):
     """Staff login: ID, password and the 6-digit code of the authenticator app (TOTP)."""
 
-    otp_token = _otp_token_field(max_length=8)
+    otp_token = otp_token_field(max_length=8)
 
     error_messages = {"invalid_login": _("ユーザーID、パスワードまたは確認コードが正しくありません。")}
 
@@ -140,20 +136,8 @@ class StaffAccountUpdateForm(forms.Form):
     )
 
 
-def _otp_code(value: str) -> str:
-    return unicodedata.normalize("NFKC", value or "").replace(" ", "").strip()
-
-
-class StaffEnrolmentForm(OwnPasswordForm):
+class StaffEnrolmentForm(OwnPasswordForm, AuthenticatorCodeForm):
     """The staff member's own password (twice, Django's validators) and one code of their new authenticator."""
-
-    otp_token = _otp_token_field(max_length=12)
-
-    def clean_otp_token(self):
-        code = _otp_code(self.cleaned_data["otp_token"])
-        if not code.isascii() or not code.isdigit() or len(code) != 6:
-            raise forms.ValidationError(_("確認コードは6桁の数字で入力してください。"), code="otp_shape")
-        return code
 
 
 class ContractForm(forms.Form):
@@ -179,6 +163,9 @@ class ContractForm(forms.Form):
         queryset=ProcessingMethod.objects.order_by("sort_order"),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("処理方式を1つ以上選んでください。")},
+    )
+    customer_totp_required = forms.BooleanField(
+        label=_("お客様のログインに認証アプリ（確認コード）を必須にする"), required=False
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs):

@@ -14,7 +14,17 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit, business_calendar, clock, crypto, dates, enrolment, passwords, workflow
+from applications import (
+    audit,
+    authenticators,
+    business_calendar,
+    clock,
+    crypto,
+    dates,
+    enrolment,
+    passwords,
+    workflow,
+)
 from applications.accounts import own_password_validate
 from applications.contract_import import ImportReport, contracts_import
 from applications.email_context import application_email_context
@@ -520,9 +530,7 @@ def staff_enrolment_start(*, raw_token: str) -> StaffEnrolment:
     made for this link; reloading the page shows the same secret. Raises EnrolmentTokenInvalid for a link that is
     unknown, used, voided or expired."""
     token = _locked_staff_token(raw_token)
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=token.user, name=_enrolment_device_name(token), defaults={"confirmed": False}
-    )
+    device = authenticators.authenticator_pending(user=token.user, name=_enrolment_device_name(token))
     return StaffEnrolment(account=token.user, device=device, expires_at=token.expires_at)
 
 
@@ -533,25 +541,9 @@ def staff_enrolment_complete(*, raw_token: str, password: str, otp_token: str) -
     token = _locked_staff_token(raw_token)
     account = User.objects.select_for_update(no_key=True).get(pk=token.user_id)
     own_password_validate(password, account)
-    device = TOTPDevice.objects.filter(
-        user=account, name=_enrolment_device_name(token), confirmed=False
-    ).first()
-    if device is None:  # the page was never shown for this link: nothing to confirm yet
-        raise DomainError(
-            _("認証アプリの登録情報が見つかりません。画面を開き直してください。"),
-            field="otp_token",
-            code="no_device",
-        )
-    if not device.verify_token(otp_token):
-        raise DomainError(
-            _("確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。"),
-            field="otp_token",
-            code="wrong_code",
-        )
-    device.confirmed = True
-    device.name = "authenticator"
-    device.save(update_fields=["confirmed", "name"])
-    TOTPDevice.objects.filter(user=account).exclude(pk=device.pk).delete()
+    authenticators.authenticator_confirm(
+        user=account, name=_enrolment_device_name(token), otp_token=otp_token
+    )
     account.set_password(password)
     account.save(update_fields=["password"])
     enrolment.token_consume(token=token)
@@ -585,6 +577,7 @@ def contract_create(
     department: str = "",
     address: str = "",
     processing_methods,
+    customer_totp_required: bool = False,
 ) -> Contract:
     """契約を登録する: a new office with its 利用者コード (unique, never changed afterwards: it is the first five
     characters of every 利用者ID of the office). Audited."""
@@ -605,6 +598,7 @@ def contract_create(
                 office_name=office_name.strip(),
                 department=department.strip(),
                 address=address.strip(),
+                customer_totp_required=customer_totp_required,
             )
     except IntegrityError as error:  # registered at the same moment by someone else
         raise DomainError(
@@ -633,6 +627,7 @@ def contract_update(
     department: str = "",
     address: str = "",
     processing_methods,
+    customer_totp_required: bool = False,
 ) -> Contract:
     """契約を変更する: names, department, address and processing methods; the change is audited field by field.
     Nothing changed → nothing written."""
@@ -644,6 +639,7 @@ def contract_update(
         "office_name": office_name.strip(),
         "department": department.strip(),
         "address": address.strip(),
+        "customer_totp_required": customer_totp_required,
     }
     changes = {
         name: [getattr(locked, name), value] for name, value in new.items() if getattr(locked, name) != value

@@ -165,6 +165,31 @@ def test_the_audit_reports_a_critical_violation(page: Page, screenshot):
         audit.assert_clean()
 
 
+# --- a customer's second step, when the contract requires an authenticator (SPEC §11) ------------------------
+
+
+def test_customer_second_step_screens(page: Page, clock_at_frozen, screenshot):
+    audit = Audit(page, screenshot)
+    customer = CustomerFactory(contract=ContractFactory(customer_totp_required=True))
+    page.goto("/login/")
+    labelled(page, "ユーザーID").fill(customer.username)
+    labelled(page, "パスワード").fill(PASSWORD)
+    button(page, "ログイン").click()
+    audit.check("login-otp", "login-otp-setup")
+    assert_labelled(page, ["確認コード（認証アプリの6桁）"])
+    button(page, "登録してログインする").click()
+    audit.check("login-otp", "login-otp-errors")
+    assert_error_announced(page, "確認コード（認証アプリの6桁）", "このフィールドは必須です。")
+    secret = page.locator('[data-field="totp-secret"]').inner_text()
+    secret = "".join(secret.split())
+    labelled(page, "確認コード（認証アプリの6桁）").fill(
+        code_for(base64.b32decode(secret + "=" * (-len(secret) % 8)))
+    )
+    button(page, "登録してログインする").click()
+    assert_screen(page, "menu")
+    audit.assert_clean()
+
+
 # --- contracts (SPEC §11) -------------------------------------------------------------------------------------
 
 

@@ -18,10 +18,9 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import clock
+from applications import authenticators, clock
 from applications.models import ApplicationStatus, EnrolmentToken, User
 from notifications.models import Email
-from reviews import accounts as account_views
 from reviews import services as review_services
 from tests.factories import (
     ENROL_PASSWORD,
@@ -276,7 +275,7 @@ def test_the_enrolment_page_shows_a_qr_code_and_the_secret_without_inline_style_
     assert "style" not in svg and "<script" not in svg
     # The QR code is the otpauth:// URI of this account's new device, issued by NSS.
     assert device.config_url.startswith("otpauth://totp/NSS%3Atanaka?secret=")
-    assert qr.attrs["src"] == account_views._qr_data_uri(device.config_url)
+    assert qr.attrs["src"] == authenticators.qr_data_uri(device.config_url)
     # The secret as text, grouped in fours for reading.
     secret_text = page.root.find_all(**{"data-field": "totp-secret"})[0].text
     assert re.fullmatch(r"([A-Z2-7]{4} )*[A-Z2-7]{1,4}", secret_text)

@@ -157,6 +157,9 @@ EXPECTED: dict[str, Row] = {
     "password-reset-sent":    row(PUBLIC, "GET", None,                 OK,  OK,   OK,    OK,  OK,  OK),
     "password-reset-confirm": row(PUBLIC, "GET POST", "reset",         OK,  OK,   OK,    OK,  OK,  OK),
     "password-reset-done":    row(PUBLIC, "GET", None,                 OK,  OK,   OK,    OK,  OK,  OK),
+    # The second step of a customer's login: only when the contract requires an authenticator (neither office
+    # here does, so both customers are sent on to the menu).
+    "login-otp":              row(PORTAL, "GET POST", None,            L,   R,    R,     F,   F,   L),
     "menu":                   row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "guidance":               row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "applications:start":     row(PORTAL, "POST", None,                L,   R,    R,     F,   F,   L),

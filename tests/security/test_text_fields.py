@@ -21,6 +21,7 @@ EXEMPT = {
     ("reviews.forms.StaffLoginForm", "username"): "login: compared with stored accounts only",
     ("reviews.forms.StaffLoginForm", "otp_token"): "a 6-digit code, compared only",
     ("reviews.forms.StaffEnrolmentForm", "otp_token"): "a 6-digit code, compared only",
+    ("nss_portal.forms.AuthenticatorCodeForm", "otp_token"): "a 6-digit code, compared only",
     ("utb_gateway.forms.UtbLoginForm", "user_id"): "login: compared with stored 利用者IDs only",
     # UTB answers every input with a NACCS result code (S0002, L0002 …); the attempt log keeps it escaped.
     ("utb_gateway.forms.UtbRegistrationForm", "user_id"): "UTB: a result code for any input",
