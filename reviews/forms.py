@@ -139,6 +139,8 @@ class StaffAccountUpdateForm(forms.Form):
 class StaffEnrolmentForm(OwnPasswordForm, AuthenticatorCodeForm):
     """The staff member's own password (twice, Django's validators) and one code of their new authenticator."""
 
+    field_order = ["password1", "password2", "otp_token"]
+
 
 class ContractForm(forms.Form):
     """契約: the office's names, department, address and processing methods; the 利用者コード only when registering

@@ -10,7 +10,14 @@ from applications import clock, rules
 from applications.models import Application, ApplicationStatus, User
 from tests.browser.test_accessibility import Audit, assert_error_announced, assert_labelled
 from tests.browser.test_filing_journey import assert_screen, button, field, items
-from tests.factories import FROZEN_AT, PASSWORD, emailed_link, staff_with_device, totp_code
+from tests.factories import (
+    FROZEN_AT,
+    PASSWORD,
+    emailed_link,
+    ensure_processing_methods,
+    staff_with_device,
+    totp_code,
+)
 from tests.nss_portal.test_invitations import INVITATION_PATH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -42,6 +49,7 @@ def test_the_centre_registers_an_office_invites_and_the_customer_files(
 ):
     with time_machine.travel(FROZEN_AT, tick=True):
         audit = Audit(page, screenshot)
+        ensure_processing_methods()  # the flush of an earlier transactional test may have taken them
         approver = staff_with_device("approver", email="approver@nacc.example")
 
         # --- the centre: register the office, invite its 管理者
