@@ -21,12 +21,9 @@ from django.contrib.auth import password_validation
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from notifications.services import email_queue
-
-from . import audit, dates, enrolment
+from . import audit, enrolment
 from .exceptions import DomainError
 from .models import Contract, EnrolmentPurpose, EnrolmentToken, User
 from .roles import MANAGE_CONTRACTS, permission_name
@@ -79,25 +76,18 @@ def password_reset_request(*, email: str, client_address: str) -> int:
         logger.warning("password reset: rate limit reached (client %s)", client_address)
         return 0
     lifetime = datetime.timedelta(minutes=settings.NSS_PASSWORD_RESET_MINUTES)
-    base = settings.NSS_BASE_URL.rstrip("/")
     sent = 0
     for account in _accounts_for(email):
-        token, raw = enrolment.token_issue(
-            user=account, purpose=PASSWORD_RESET, created_by=None, lifetime=lifetime
-        )
-        email_queue(
+        enrolment.link_email_send(
+            user=account,
+            purpose=PASSWORD_RESET,
+            created_by=None,
+            lifetime=lifetime,
             kind="customer_password_reset",
-            to=account.email,
             topic="customer_account",
-            topic_id=account.pk,
-            context={
-                "full_name": account.full_name or account.username,
-                "username": account.username,
-                "company_name": account.contract.company_name,
-                "reset_url": f"{base}{reverse('password-reset-confirm', kwargs={'token': raw})}",
-                "login_url": f"{base}{reverse('login')}",
-                "expires_at": dates.format_datetime(token.expires_at, language=settings.LANGUAGE_CODE),
-            },
+            link_url="password-reset-confirm",
+            login_url="login",
+            context={"company_name": account.contract.company_name},
         )
         audit.record(account, actor=None, action="customer_password_reset_request")
         sent += 1
@@ -161,30 +151,21 @@ def _require_account_manager(actor: User, contract: Contract) -> None:
 
 
 def _invitation_send(account: User, *, actor: User) -> EnrolmentToken:
-    token, raw = enrolment.token_issue(
+    return enrolment.link_email_send(
         user=account,
         purpose=CUSTOMER_INVITATION,
         created_by=actor,
         lifetime=datetime.timedelta(hours=settings.NSS_CUSTOMER_INVITATION_HOURS),
-    )
-    base = settings.NSS_BASE_URL.rstrip("/")
-    email_queue(
         kind="customer_invitation",
-        to=account.email,
         topic="customer_account",
-        topic_id=account.pk,
+        link_url="invitation",
+        login_url="login",
         context={
-            "full_name": account.full_name or account.username,
-            "username": account.username,
             "company_name": account.contract.company_name,
             "office_name": account.contract.office_name,
             "invited_by": actor.full_name or actor.username,
-            "accept_url": f"{base}{reverse('invitation', kwargs={'token': raw})}",
-            "login_url": f"{base}{reverse('login')}",
-            "expires_at": dates.format_datetime(token.expires_at, language=settings.LANGUAGE_CODE),
         },
     )
-    return token
 
 
 @transaction.atomic

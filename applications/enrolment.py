@@ -15,10 +15,12 @@ import datetime
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
+from . import clock, dates
 from .exceptions import DomainError
 from .models import EnrolmentToken, User
 
@@ -121,3 +123,40 @@ def token_pending(*, user: User, purpose: str) -> EnrolmentToken | None:
         .order_by("-expires_at")
         .first()
     )
+
+
+def link_email_send(
+    *,
+    user: User,
+    purpose: str,
+    created_by: User | None,
+    lifetime: datetime.timedelta,
+    kind: str,
+    topic: str,
+    link_url: str,
+    login_url: str,
+    context: dict | None = None,
+) -> EnrolmentToken:
+    """Issue a link of `purpose` for `user` and e-mail it, through the outbox, to the account's own address: the raw
+    token exists only here and in the e-mail (whose body the outbox destroys once sent). `link_url` names the URL
+    that takes the token; the e-mail's context gets the link (`link`), the account's names, `login_url` (a URL
+    name) and the expiry, in Japanese like every e-mail, besides `context`."""
+    from notifications.services import email_queue
+
+    token, raw = token_issue(user=user, purpose=purpose, created_by=created_by, lifetime=lifetime)
+    base = settings.NSS_BASE_URL.rstrip("/")
+    email_queue(
+        kind=kind,
+        to=user.email,
+        topic=topic,
+        topic_id=user.pk,
+        context={
+            "full_name": user.full_name or user.username,
+            "username": user.username,
+            "link": f"{base}{reverse(link_url, kwargs={'token': raw})}",
+            "login_url": f"{base}{reverse(login_url)}",
+            "expires_at": dates.format_datetime(token.expires_at, language=settings.LANGUAGE_CODE),
+            **(context or {}),
+        },
+    )
+    return token

@@ -147,9 +147,8 @@ class AddIdsForm(forms.Form):
         return cleaned
 
 
-class CustomerInviteForm(forms.Form):
-    """お客様アカウントの招待: the person's ユーザーID, name and own e-mail address (the invitation goes there). Centre
-    staff may also make the account the office's 管理者 (`with_admin`)."""
+class NewAccountFields(forms.Form):
+    """The ユーザーID and name of an account the centre or an office creates (staff accounts, invitations)."""
 
     username = forms.RegexField(
         label=_("ユーザーID"),
@@ -158,6 +157,12 @@ class CustomerInviteForm(forms.Form):
         error_messages={"invalid": USERNAME_MESSAGE},
     )
     full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
+
+
+class CustomerInviteForm(NewAccountFields):
+    """お客様アカウントの招待: the person's ユーザーID, name and own e-mail address (the invitation goes there). Centre
+    staff may also make the account the office's 管理者 (`with_admin`)."""
+
     email = forms.EmailField(
         label=_("メールアドレス"),
         max_length=254,

@@ -48,7 +48,7 @@ sys.path.insert(0, str(BENCH_DIR))
 from queue_scale import seed  # noqa: E402
 
 from devtools.databases import database_config, reception_number_sql, recreate_database  # noqa: E402
-from devtools.processes import free_port  # noqa: E402
+from devtools.processes import free_port, gunicorn_start  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nss_bench_run"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -361,36 +361,7 @@ def count_queries(pages: list[dict]) -> None:
 
 
 def serve(port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "nss_portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("gunicorn exited at start")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop(process)
-    sys.exit("gunicorn did not answer /healthz within 30 s")
+    return gunicorn_start(port=port, workers=workers, env=env)
 
 
 def drain(port: int) -> None:

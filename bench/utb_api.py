@@ -14,7 +14,6 @@ import base64
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devtools.databases import database_config, recreate_database  # noqa: E402
-from devtools.processes import free_port  # noqa: E402
+from devtools.processes import free_port, gunicorn_start  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nss_portal.settings")
 
@@ -77,28 +76,7 @@ def serve(port: int, workers: int, cache_seconds: int) -> subprocess.Popen:
         "DJANGO_LOG_LEVEL": "WARNING",
         "NSS_UTB_VERIFIED_CACHE_SECONDS": str(cache_seconds),
     }
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "nss_portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("gunicorn did not start")
+    return gunicorn_start(port=port, workers=workers, env=env)
 
 
 def drive(port: int, seconds: float, clients: int) -> dict:

@@ -74,3 +74,42 @@ class PrivateRedis:
         kill_group(self.process, signal.SIGTERM)
         self.process = None
         wait_until(lambda: not self.answers(), timeout=10, message="redis-server stopped")
+
+
+def gunicorn_start(*, port: int, workers: int, env: dict[str, str], timeout: float = 30) -> subprocess.Popen:
+    """The project's WSGI app under gunicorn on 127.0.0.1:`port`, returned once /healthz answers 200 (the benchmarks
+    start it so); SystemExit if it exits or stays silent for `timeout` seconds."""
+    import http.client
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "nss_portal.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=root,
+        env=env,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("gunicorn exited at start")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"gunicorn did not answer /healthz within {timeout:.0f} s")

@@ -9,9 +9,9 @@ from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
+from applications.forms import NewAccountFields
 from applications.models import ApplicationStatus, ProcessingMethod
 from applications.roles import ROLE_LABELS
-from applications.usernames import USERNAME_MAX_LENGTH, USERNAME_MESSAGE, USERNAME_PATTERN
 from applications.validators import validate_multiline_text, validate_single_line_text
 from nss_portal.forms import (
     AuthenticatorCodeForm,
@@ -109,14 +109,7 @@ class NoticeForm(forms.Form):
 ROLE_CHOICES = list(ROLE_LABELS.items())
 
 
-class StaffAccountForm(forms.Form):
-    username = forms.RegexField(
-        label=_("ユーザーID"),
-        regex=USERNAME_PATTERN,
-        max_length=USERNAME_MAX_LENGTH,
-        error_messages={"invalid": USERNAME_MESSAGE},
-    )
-    full_name = forms.CharField(label=_("氏名"), max_length=100, validators=[validate_single_line_text])
+class StaffAccountForm(NewAccountFields):
     email = forms.EmailField(
         label=_("メールアドレス"),
         max_length=254,

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -50,7 +49,6 @@ from notifications.models import Email
 from notifications.services import (
     email_application_approved_queue,
     email_application_rejected_queue,
-    email_queue,
     email_resend,
 )
 
@@ -356,24 +354,16 @@ def _staff_email_taken(email: str) -> bool:
 def _enrolment_link_send(account: User, *, actor: User, reset: bool) -> EnrolmentLinkSent:
     """A new single-use link, e-mailed through the outbox to the account's own address. The raw token exists only
     in this function and in the e-mail."""
-    token, raw = enrolment.token_issue(
+    token = enrolment.link_email_send(
         user=account,
         purpose=STAFF_ENROLMENT,
         created_by=actor,
         lifetime=datetime.timedelta(hours=settings.NSS_STAFF_ENROLMENT_HOURS),
-    )
-    base = settings.NSS_BASE_URL.rstrip("/")
-    email_queue(
         kind="staff_enrolment",
-        to=account.email,
         topic="staff_account",
-        topic_id=account.pk,
+        link_url="reviews:enrol",
+        login_url="reviews:login",
         context={
-            "full_name": account.full_name or account.username,
-            "username": account.username,
-            "enrol_url": f"{base}{reverse('reviews:enrol', kwargs={'token': raw})}",
-            "login_url": f"{base}{reverse('reviews:login')}",
-            "expires_at": dates.format_datetime(token.expires_at, language=settings.LANGUAGE_CODE),
             "hours": settings.NSS_STAFF_ENROLMENT_HOURS,
             "requested_by": actor.full_name or actor.username,
             "reset": reset,
