@@ -151,9 +151,10 @@ def main():
     if not url.startswith("postgres"):
         sys.exit("DATABASE_URL must point at a scratch PostgreSQL database (postgres://…/nss_bench…)")
     os.environ["DATABASE_URL"] = url
-    from queue_scale import recreate_database  # refuses a database whose name does not start with nss_bench
+    from devtools.databases import database_config, drop_database, recreate_database
 
-    recreate_database(url)
+    config = database_config(url, prefix="nss_bench")  # refuses another name, or a database not on loopback
+    recreate_database(config)
     import django
 
     django.setup()
@@ -189,26 +190,7 @@ def main():
     finally:
         connections.close_all()
         if not args.keep:
-            drop_database(url)
-
-
-def drop_database(url: str) -> None:
-    import environ
-    import psycopg
-
-    config = environ.Env.db_url_config(url)
-    if not config["NAME"].startswith("nss_bench"):
-        sys.exit("refusing to drop a database whose name does not start with nss_bench")
-    admin = psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-    admin.close()
+            drop_database(config)
 
 
 if __name__ == "__main__":
