@@ -26,3 +26,7 @@ urlpatterns = [
     path("utb/", include("utb_gateway.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+handler403 = "nss_portal.errors.permission_denied"
+handler404 = "nss_portal.errors.page_not_found"
+handler500 = "nss_portal.errors.server_error"

@@ -165,6 +165,25 @@ def test_the_audit_reports_a_critical_violation(page: Page, screenshot):
         audit.assert_clean()
 
 
+# --- error pages (SPEC §8) -------------------------------------------------------------------------------------
+
+
+def test_error_pages(page: Page, customer, screenshot):
+    audit = Audit(page, screenshot)
+    page.goto("/login/")
+    labelled(page, "ユーザーID").fill(customer.username)
+    labelled(page, "パスワード").fill(PASSWORD)
+    button(page, "ログイン").click()
+    assert_screen(page, "menu")
+    page.goto("/applications/999999/")
+    audit.check("not-found")
+    page.goto("/staff/")
+    audit.check("forbidden")
+    page.get_by_role("link", name="審査キューに戻る").click()
+    audit.check("forbidden", "forbidden-again")
+    audit.assert_clean()
+
+
 # --- a customer's second step, when the contract requires an authenticator (SPEC §11) ------------------------
 
 
