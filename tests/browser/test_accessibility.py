@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from applications import clock, rules
 from applications.models import Application, ApplicationStatus
 from reviews.services import application_approve, application_take
-from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button
+from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button, log_in, staff_log_in
 from tests.browser.test_filing_journey import field as labelled
 from tests.factories import (
     ENROL_PASSWORD,
@@ -170,11 +170,7 @@ def test_the_audit_reports_a_critical_violation(page: Page, screenshot):
 
 def test_error_pages(page: Page, customer, screenshot):
     audit = Audit(page, screenshot)
-    page.goto("/login/")
-    labelled(page, "ユーザーID").fill(customer.username)
-    labelled(page, "パスワード").fill(PASSWORD)
-    button(page, "ログイン").click()
-    assert_screen(page, "menu")
+    log_in(page, customer.username, PASSWORD)
     page.goto("/applications/999999/")
     audit.check("not-found")
     page.goto("/staff/")
@@ -215,13 +211,7 @@ def test_customer_second_step_screens(page: Page, clock_at_frozen, screenshot):
 def test_contract_screens(page: Page, customer, screenshot):
     """The approver registers an office and opens it: list, empty form (errors announced), the contract page."""
     audit = Audit(page, screenshot)
-    approver = staff_with_device("approver", email="approver@nacc.example")
-    page.goto("/staff/login/")
-    labelled(page, "ユーザーID").fill(approver.username)
-    labelled(page, "パスワード").fill(PASSWORD)
-    labelled(page, "確認コード（認証アプリの6桁）").fill(totp_code(approver))
-    button(page, "ログイン").click()
-    assert_screen(page, "staff-queue")
+    staff_log_in(page, staff_with_device("approver", email="approver@nacc.example"), PASSWORD)
 
     page.get_by_role("link", name="契約", exact=True).click()
     audit.check("staff-contracts")

@@ -54,6 +54,18 @@ def log_in(page: Page, username: str, password: str) -> None:
     assert_screen(page, "menu")
 
 
+def staff_log_in(page: Page, user, password: str) -> None:
+    """The staff login with the current code of `user`'s authenticator; lands on the queue."""
+    from tests.factories import totp_code
+
+    page.goto("/staff/login/")
+    field(page, "ユーザーID").fill(user.username)
+    field(page, "パスワード").fill(password)
+    field(page, "確認コード（認証アプリの6桁）").fill(totp_code(user))
+    button(page, "ログイン").click()
+    assert_screen(page, "staff-queue")
+
+
 @pytest.fixture
 def customer():
     return CustomerFactory(contract=ContractFactory(methods=["interactive", "netnaccs"]))

@@ -9,14 +9,13 @@ from playwright.sync_api import Page, expect
 from applications import clock, rules
 from applications.models import Application, ApplicationStatus, User
 from tests.browser.test_accessibility import Audit, assert_error_announced, assert_labelled
-from tests.browser.test_filing_journey import assert_screen, button, field, items
+from tests.browser.test_filing_journey import assert_screen, button, field, items, log_in, staff_log_in
 from tests.factories import (
     FROZEN_AT,
     PASSWORD,
     emailed_link,
     ensure_processing_methods,
     staff_with_device,
-    totp_code,
 )
 from tests.nss_portal.test_invitations import INVITATION_PATH
 
@@ -36,14 +35,6 @@ def set_own_password(page: Page, audit: Audit, address: str, password: str, labe
     audit.check("invitation-done", f"invitation-done-{label}")
 
 
-def log_in(page: Page, username: str, password: str) -> None:
-    page.goto("/login/")
-    field(page, "ユーザーID").fill(username)
-    field(page, "パスワード").fill(password)
-    button(page, "ログイン").click()
-    assert_screen(page, "menu")
-
-
 def test_the_centre_registers_an_office_invites_and_the_customer_files(
     page: Page, browser, live_server, screenshot
 ):
@@ -53,11 +44,7 @@ def test_the_centre_registers_an_office_invites_and_the_customer_files(
         approver = staff_with_device("approver", email="approver@nacc.example")
 
         # --- the centre: register the office, invite its 管理者
-        page.goto("/staff/login/")
-        field(page, "ユーザーID").fill(approver.username)
-        field(page, "パスワード").fill(PASSWORD)
-        field(page, "確認コード（認証アプリの6桁）").fill(totp_code(approver))
-        button(page, "ログイン").click()
+        staff_log_in(page, approver, PASSWORD)
         page.get_by_role("link", name="契約", exact=True).click()
         page.get_by_role("link", name="契約を登録する").click()
         field(page, "利用者コード").fill("7QZRX")
