@@ -307,6 +307,19 @@ class Application(models.Model):
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="application_open_queue",
             ),
+            # The queue sorted by 利用開始希望日 (SPEC §8): open ones, and all of them.
+            models.Index(
+                fields=["desired_start_date", "id"],
+                condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
+                name="application_open_by_start",
+            ),
+            models.Index(fields=["desired_start_date", "id"], name="application_by_start"),
+            # The queue's counts (受付, 内容確認中, 回答予定日超過, 自分の担当): one index-only scan of the open ones.
+            models.Index(
+                fields=["status", "answer_due_on", "reviewer"],
+                condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
+                name="application_open_counts",
+            ),
         ]
 
     def __str__(self):
@@ -396,6 +409,26 @@ class ProgressNotice(models.Model):
         verbose_name = _("進行状況")
         verbose_name_plural = _("進行状況")
         indexes = [models.Index(fields=["application", "-posted_at"], name="notice_application_newest")]
+
+    def __str__(self):
+        return self.text[:40]
+
+
+class InternalNote(models.Model):
+    """メモ: staff-only text on an application (SPEC §8); never shown to the customer."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("利用申込"), on_delete=models.CASCADE, related_name="internal_notes"
+    )
+    text = models.TextField(_("メモ"), max_length=2000)
+    author = models.ForeignKey("User", verbose_name=_("記入者"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("記入日時"), db_default=Now())
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("メモ")
+        verbose_name_plural = _("メモ")
+        indexes = [models.Index(fields=["application", "created_at"], name="note_application_oldest")]
 
     def __str__(self):
         return self.text[:40]

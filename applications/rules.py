@@ -17,7 +17,7 @@ from .dates import format_date
 from .exceptions import DomainError
 from .hyphens import normalise_hyphenated_number
 from .identifiers import is_valid_identifier, normalise_identifier
-from .models import Application, ApplicationItem, Contract, NaccsUserId, ProcessingMethod
+from .models import OPEN_STATUSES, Application, ApplicationItem, Contract, NaccsUserId, ProcessingMethod
 
 
 def earliest_start_date(today: datetime.date) -> datetime.date:
@@ -26,6 +26,21 @@ def earliest_start_date(today: datetime.date) -> datetime.date:
 
 def latest_start_date(today: datetime.date) -> datetime.date:
     return business_calendar.add_months(today, settings.NSS_START_DATE_MAX_MONTHS)
+
+
+def start_date_warning_limit(today: datetime.date) -> datetime.date:
+    """「開始日間近」 (SPEC §8): an open application whose desired start date is on or before this day."""
+    return business_calendar.add_business_days(today, settings.NSS_START_DATE_WARNING_BUSINESS_DAYS)
+
+
+def is_start_date_near(application: Application, today: datetime.date) -> bool:
+    """Still open, and its desired start date is within NSS_START_DATE_WARNING_BUSINESS_DAYS business days (or
+    already past): the centre must decide soon or the customer's date is lost."""
+    return (
+        application.status in OPEN_STATUSES
+        and application.desired_start_date is not None
+        and application.desired_start_date <= start_date_warning_limit(today)
+    )
 
 
 def check_desired_start_date(day: datetime.date | None, *, today: datetime.date) -> None:

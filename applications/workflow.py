@@ -14,7 +14,8 @@ S = ApplicationStatus
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.DRAFT: frozenset({S.SUBMITTED}),
     S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN}),
-    S.UNDER_REVIEW: frozenset({S.APPROVED, S.REJECTED}),
+    # Back to 受付: 「担当を外す」 (SPEC §8).
+    S.UNDER_REVIEW: frozenset({S.APPROVED, S.REJECTED, S.SUBMITTED}),
     S.APPROVED: frozenset(),
     S.REJECTED: frozenset(),
     S.WITHDRAWN: frozenset(),

@@ -283,3 +283,16 @@ def email_application_rejected_queue(*, to: str, context: dict, application_id: 
     return email_queue(
         kind="application_rejected", to=to, context=context, topic="application", topic_id=application_id
     )
+
+
+def email_application_start_date_changed_queue(
+    *, to: str, context: dict, application_id: int | None = None
+) -> Email:
+    """【NSS】利用開始日変更のお知らせ (SPEC §8): the confirmed start date was corrected after approval."""
+    return email_queue(
+        kind="application_start_date_changed",
+        to=to,
+        context=context,
+        topic="application",
+        topic_id=application_id,
+    )

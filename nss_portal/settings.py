@@ -364,6 +364,9 @@ NSS_START_DATE_MAX_MONTHS = env.int("NSS_START_DATE_MAX_MONTHS", default=3)
 NSS_CENTRE_CLOSED_DAYS = [
     tuple(int(part) for part in pair.split("-")) for pair in env.list("NSS_CENTRE_CLOSED_DAYS", default=[])
 ]
+# The staff queue marks an open application 「開始日間近」 when its desired start date is within this many business
+# days (SPEC §8).
+NSS_START_DATE_WARNING_BUSINESS_DAYS = env.int("NSS_START_DATE_WARNING_BUSINESS_DAYS", default=2)
 # IDs in one application.
 NSS_MAX_IDS_PER_APPLICATION = env.int("NSS_MAX_IDS_PER_APPLICATION", default=20)
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 from applications.forms import NewAccountFields
-from applications.models import ApplicationStatus, ProcessingMethod
+from applications.models import ApplicationStatus, ProcessingMethod, User
 from applications.roles import ROLE_LABELS
 from applications.validators import validate_multiline_text, validate_single_line_text
 from nss_portal.forms import (
@@ -20,7 +20,7 @@ from nss_portal.forms import (
     otp_token_field,
 )
 
-from .selectors import QUEUE_OPEN
+from .selectors import QUEUE_OPEN, SORT_SUBMITTED, assignable_staff
 
 
 class StaffLoginForm(PortalCredentialsFields):
@@ -56,10 +56,18 @@ class StaffLoginForm(PortalCredentialsFields):
 
 
 class QueueFilterForm(forms.Form):
+    """The queue's filters, sort and page: all of it in the URL, so a bookmark is a saved view (SPEC §8)."""
+
     STATUS_CHOICES = [
         (QUEUE_OPEN, _("未処理（受付・内容確認中）")),
         ("", _("すべて")),
         *[(value, label) for value, label in ApplicationStatus.choices if value != ApplicationStatus.DRAFT],
+    ]
+    SORT_CHOICES = [
+        (SORT_SUBMITTED, _("申込日時の古い順")),
+        ("-submitted", _("申込日時の新しい順")),
+        ("start", _("利用開始希望日の近い順")),
+        ("-start", _("利用開始希望日の遠い順")),
     ]
 
     status = forms.ChoiceField(label=_("状態"), choices=STATUS_CHOICES, required=False)
@@ -70,14 +78,42 @@ class QueueFilterForm(forms.Form):
         required=False,
         empty_label=_("すべて"),
     )
+    sort = forms.ChoiceField(label=_("並び順"), choices=SORT_CHOICES, required=False)
     overdue = forms.BooleanField(label=_("回答予定日超過のみ"), required=False)
+    mine = forms.BooleanField(label=_("自分の担当のみ"), required=False)
     q = forms.CharField(
-        label=_("検索（申込受付番号・利用者コード・会社名）"), max_length=100, required=False, strip=True
+        label=_("検索（申込受付番号・利用者コード・会社名・事業所名）"),
+        max_length=100,
+        required=False,
+        strip=True,
     )
     after = forms.CharField(required=False, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data=None, *args, **kwargs):
+        # No status in the URL means the default view (the open ones); "status=" (empty) means every status.
+        if data is not None and "status" not in data:
+            data = data.copy()
+            data["status"] = QUEUE_OPEN
+        super().__init__(data if data is not None else {"status": QUEUE_OPEN}, *args, **kwargs)
+
+    def filters(self, *, actor) -> dict:
+        """What the selectors take (reviews/selectors.py application_queue), from a valid form; the default view
+        from an invalid one."""
+        data = self.cleaned_data if self.is_valid() else {"status": QUEUE_OPEN}
+        return {
+            "status": data.get("status", QUEUE_OPEN),
+            "method_code": data["method"].code if data.get("method") else "",
+            "overdue": bool(data.get("overdue")),
+            "mine": actor if data.get("mine") else None,
+            "q": data.get("q", ""),
+            "sort": data.get("sort") or SORT_SUBMITTED,
+        }
 
 
 class ApproveForm(forms.Form):
+    """承認内容を確認する: the start date to look at (nothing is changed by it)."""
+
     start_date = forms.DateField(
         label=_("利用開始日"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -85,6 +121,13 @@ class ApproveForm(forms.Form):
         error_messages={"invalid": _("利用開始日は年-月-日（例：2026-12-01）の形で入力してください。")},
     )
     seen_status = forms.CharField(widget=forms.HiddenInput)
+
+
+class ApproveCommitForm(ApproveForm):
+    """承認する（IDを払い出す）: what was confirmed, carried by the confirmation screen."""
+
+    start_date = forms.DateField(widget=forms.HiddenInput, input_formats=["%Y-%m-%d"])
+    confirmation = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
 def _text_for_the_customer(label, *, rows: int) -> forms.CharField:
@@ -104,6 +147,71 @@ class RejectForm(forms.Form):
 
 class NoticeForm(forms.Form):
     text = _text_for_the_customer(_("通知内容（お客様に表示されます）"), rows=2)
+
+
+def _staff_text(label, *, rows: int) -> forms.CharField:
+    """Free text only staff read (a memo, the reason of a correction)."""
+    return forms.CharField(
+        label=label,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        validators=[validate_multiline_text],
+    )
+
+
+class InternalNoteForm(forms.Form):
+    text = _staff_text(_("メモ（スタッフだけに表示されます）"), rows=2)
+
+
+class StartDateChangeForm(forms.Form):
+    start_date = forms.DateField(
+        label=_("変更後の利用開始日"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+        error_messages={"invalid": _("利用開始日は年-月-日（例：2026-12-01）の形で入力してください。")},
+    )
+    reason = _staff_text(_("変更の理由（監査ログに記録されます）"), rows=2)
+    seen_start_date = forms.DateField(widget=forms.HiddenInput, input_formats=["%Y-%m-%d"])
+
+
+class HolderForm(forms.Form):
+    """The holder the page showed (0: nobody), so a change of holder meanwhile is refused, not overridden."""
+
+    seen_reviewer = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**63 - 1)
+
+
+class ReassignForm(HolderForm):
+    reviewer = forms.ModelChoiceField(label=_("新しい担当者"), queryset=User.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = assignable_staff()
+        self.fields["reviewer"].label_from_instance = lambda user: (
+            f"{user.get_username()}（{user.full_name}）" if user.full_name else user.get_username()
+        )
+
+
+class ApplicationIdsField(forms.Field):
+    """The ticked rows of the queue: ids, each checked by the service (which says per row what became of it)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("担当する申込を選択してください。"),
+        "invalid": _("選択された申込が正しくありません。"),
+    }
+
+    def to_python(self, value):
+        ids = []
+        for raw in value or []:
+            text = str(raw).strip()
+            if not text.isascii() or not text.isdigit() or len(text) > 18:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            ids.append(int(text))
+        return ids
+
+
+class BulkTakeForm(forms.Form):
+    applications = ApplicationIdsField()
 
 
 ROLE_CHOICES = list(ROLE_LABELS.items())

@@ -12,7 +12,7 @@ from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Out
 from django.shortcuts import get_object_or_404
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from applications import audit, enrolment, workflow
+from applications import audit, clock, enrolment, rules, workflow
 from applications.identifiers import USER_CODE_RE
 from applications.models import (
     OPEN_STATUSES,
@@ -21,13 +21,20 @@ from applications.models import (
     ApplicationStatus,
     Contract,
     EnrolmentPurpose,
+    InternalNote,
     NaccsUserId,
     User,
 )
 from applications.reception_numbers import reception_number_typed
-from applications.roles import ROLE_LABELS, role_of
+from applications.roles import ROLE_LABELS, STAFF_ROLES, role_of
 
-from .permissions import PERM_REVIEW, four_eyes_refusal, permission_refusal, progress_notice_refusal
+from .permissions import (
+    PERM_APPROVE,
+    PERM_REVIEW,
+    four_eyes_refusal,
+    permission_refusal,
+    progress_notice_refusal,
+)
 
 # The queue's default filter: the applications still to be worked on (受付, 内容確認中).
 QUEUE_OPEN = "open"
@@ -36,42 +43,59 @@ PAGE_SIZE = 50
 MAX_CONTRACTS_PER_SEARCH = 500
 
 
+# Sorts of the queue (SPEC §8): the field the keyset runs on, and its direction.
+SORT_SUBMITTED = "submitted"
+SORTS = {
+    SORT_SUBMITTED: ("submitted_at", False),
+    "-submitted": ("submitted_at", True),
+    "start": ("desired_start_date", False),
+    "-start": ("desired_start_date", True),
+}
+
+
 @dataclass
 class QueuePage:
     rows: list[Application]
     next_cursor: str | None
+    previous_cursor: str | None = None
 
 
-def _cursor(application: Application) -> str:
-    return f"{application.submitted_at.isoformat()}|{application.pk}"
+@dataclass(frozen=True)
+class QueueCounts:
+    """The counts at the top of the queue (SPEC §8), each also a filter: open work, whatever else is filtered."""
+
+    submitted: int
+    under_review: int
+    overdue: int
+    mine: int
 
 
-def _parse_cursor(value: str) -> tuple[datetime.datetime, int] | None:
-    """The (submitted_at, id) of a cursor we made; None (first page) for anything else. Our cursors always carry
-    their offset. The instant is taken to UTC here, as the database will: an extreme date such as
-    0001-01-01T00:00+14:00 has no UTC value and is refused here instead of overflowing in the query."""
+def _cursor(sort: str, application: Application) -> str:
+    field, _descending = SORTS[sort]
+    value = getattr(application, field)
+    return f"{sort}|{value.isoformat()}|{application.pk}"
+
+
+def _parse_cursor(value: str, sort: str) -> tuple[datetime.datetime | datetime.date, int] | None:
+    """The (value, id) of a cursor we made for this sort; None (first page) for anything else. Instants are
+    taken to UTC here, as the database will: an extreme date such as 0001-01-01T00:00+14:00 has no UTC value and
+    is refused here instead of overflowing in the query."""
     try:
-        stamp, pk = value.rsplit("|", 1)
-        instant, number = datetime.datetime.fromisoformat(stamp), int(pk)
-        if instant.tzinfo is None or not 0 <= number < 2**63:
+        cursor_sort, stamp, pk = value.split("|")
+        number = int(pk)
+        if cursor_sort != sort or not 0 <= number < 2**63:
+            return None
+        if SORTS[sort][0] == "desired_start_date":
+            return datetime.date.fromisoformat(stamp), number
+        instant = datetime.datetime.fromisoformat(stamp)
+        if instant.tzinfo is None:
             return None
         return instant.astimezone(datetime.UTC), number
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError, KeyError):
         return None
 
 
-def application_queue(
-    *,
-    status: str = QUEUE_OPEN,
-    method_code: str = "",
-    overdue: bool = False,
-    q: str = "",
-    after: str = "",
-    today: datetime.date,
-    limit: int = PAGE_SIZE,
-) -> QueuePage:
-    """Submitted applications, oldest first (SPEC §4), filtered; `after` is the cursor of the previous page. A
-    reception number with a wrong check letter in `q` is refused (DomainError on the field "q")."""
+def _statuses(status: str, overdue: bool) -> list[str]:
     statuses = {s for s in ApplicationStatus.values if s != ApplicationStatus.DRAFT}
     if status == QUEUE_OPEN:
         statuses &= set(OPEN_STATUSES)
@@ -79,10 +103,26 @@ def application_queue(
         statuses &= {status}
     if overdue:
         statuses &= set(OPEN_STATUSES)
+    return sorted(statuses)
+
+
+def queue_filtered(
+    *,
+    status: str = QUEUE_OPEN,
+    method_code: str = "",
+    overdue: bool = False,
+    mine: User | None = None,
+    q: str = "",
+    today: datetime.date,
+):
+    """The applications the queue's filters select, unordered: the queue's pages and its CSV both start here.
+    A reception number with a wrong check letter in `q` is refused (DomainError on the field "q")."""
     # One condition on status (a repeated one would make the planner misjudge how many rows match).
-    qs = Application.objects.filter(status__in=sorted(statuses))
+    qs = Application.objects.filter(status__in=_statuses(status, overdue))
     if overdue:
         qs = qs.filter(answer_due_on__lt=today)
+    if mine is not None:
+        qs = qs.filter(reviewer=mine)
     if method_code:
         qs = qs.filter(
             Exists(
@@ -93,25 +133,94 @@ def application_queue(
         )
     if q:
         qs = qs.filter(_search(q))
-    cursor = _parse_cursor(after) if after else None
+    return qs
+
+
+def _keyset(qs, sort: str, cursor, *, backwards: bool):
+    """Rows after (or, `backwards`, before) the cursor in the sort's order, and the order to read them in."""
+    field, descending = SORTS[sort]
+    forwards = descending == backwards  # ascending order in the database when reading "up" the index
     if cursor:
-        stamp, pk = cursor
-        # (submitted_at, id) > (stamp, pk), written so that the first condition is an index range by itself.
-        qs = qs.filter(submitted_at__gte=stamp).filter(Q(submitted_at__gt=stamp) | Q(pk__gt=pk))
+        value, pk = cursor
+        beyond, strictly = ("gte", "gt") if forwards else ("lte", "lt")
+        # (field, id) beyond (value, pk), written so that the first condition is an index range by itself.
+        qs = qs.filter(**{f"{field}__{beyond}": value}).filter(
+            Q(**{f"{field}__{strictly}": value}) | Q(**{f"pk__{strictly}": pk})
+        )
+    order = (field, "pk") if forwards else (f"-{field}", "-pk")
+    return qs.order_by(*order)
+
+
+def application_queue(
+    *,
+    status: str = QUEUE_OPEN,
+    method_code: str = "",
+    overdue: bool = False,
+    mine: User | None = None,
+    q: str = "",
+    sort: str = SORT_SUBMITTED,
+    after: str = "",
+    before: str = "",
+    today: datetime.date,
+    limit: int = PAGE_SIZE,
+) -> QueuePage:
+    """Submitted applications, oldest first by default (SPEC §4), filtered and sorted (SPEC §8). `after` is the
+    cursor of the previous page's last row, `before` the next page's first: keyset pages, no COUNT, no OFFSET."""
+    sort = sort if sort in SORTS else SORT_SUBMITTED
+    qs = queue_filtered(status=status, method_code=method_code, overdue=overdue, mine=mine, q=q, today=today)
+    backwards = bool(before) and not after
+    cursor = _parse_cursor(before if backwards else after, sort) if (before or after) else None
+    backwards = backwards and cursor is not None
     rows = list(
-        qs.select_related("contract", "reviewer")
+        _keyset(qs, sort, cursor, backwards=backwards)
+        .select_related("contract", "reviewer")
         .prefetch_related(
             Prefetch(
                 "items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id")
             )
-        )
-        .order_by("submitted_at", "pk")[: limit + 1]
+        )[: limit + 1]
     )
-    next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
+    more = len(rows) > limit
     rows = rows[:limit]
+    if backwards:
+        rows.reverse()
     for row in rows:
         row.is_overdue = row.is_overdue_on(today)
-    return QueuePage(rows=rows, next_cursor=next_cursor)
+        row.is_start_date_near = rules.is_start_date_near(row, today)
+    if not rows:
+        return QueuePage(rows=[], next_cursor=None, previous_cursor=None)
+    has_next = more if not backwards else True
+    has_previous = (cursor is not None) if not backwards else more
+    return QueuePage(
+        rows=rows,
+        next_cursor=_cursor(sort, rows[-1]) if has_next else None,
+        previous_cursor=_cursor(sort, rows[0]) if has_previous else None,
+    )
+
+
+def queue_counts(*, actor: User, today: datetime.date) -> QueueCounts:
+    """受付, 内容確認中, 回答予定日超過 and 自分の担当 among the open applications, in one query (an index-only scan
+    of application_open_counts)."""
+    figures = Application.objects.filter(status__in=list(OPEN_STATUSES)).aggregate(
+        # Counting indexed columns (not the id) lets PostgreSQL answer from the index alone.
+        submitted=Count("status", filter=Q(status=ApplicationStatus.SUBMITTED)),
+        under_review=Count("status", filter=Q(status=ApplicationStatus.UNDER_REVIEW)),
+        overdue=Count("answer_due_on", filter=Q(answer_due_on__lt=today)),
+        mine=Count("reviewer", filter=Q(reviewer=actor)),
+    )
+    return QueueCounts(**figures)
+
+
+def queue_export_rows(*, batch: int = 1000, **filters):
+    """Every application the queue's filters select, in queue order (by 申込日時), read in keyset batches so an
+    export of any size holds one batch in memory: the CSV出力 of SPEC §8."""
+    after = ""
+    while True:
+        page = application_queue(after=after, limit=batch, **filters)
+        yield from page.rows
+        if not page.next_cursor:
+            return
+        after = page.next_cursor
 
 
 def _search(raw: str) -> Q:
@@ -139,6 +248,7 @@ def application_for_staff(*, application_id: int) -> Application:
                 "items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id")
             ),
             Prefetch("notices"),
+            Prefetch("internal_notes", queryset=InternalNote.objects.select_related("author")),
             Prefetch(
                 "issued_ids",
                 queryset=NaccsUserId.objects.select_related("processing_method", "contract").order_by(
@@ -161,8 +271,13 @@ class ApplicationActions:
     approve: bool = False
     reject: bool = False
     notice: bool = False
+    note: bool = False
+    release: bool = False
+    reassign: bool = False
+    change_start_date: bool = False
     approve_refusal: str | None = None
     review_closed: bool = False
+    held_by: str = ""
 
     @property
     def decide(self) -> bool:
@@ -170,27 +285,54 @@ class ApplicationActions:
         return self.approve or self.reject or self.approve_refusal is not None
 
 
-def application_actions(*, application: Application, actor: User) -> ApplicationActions:
+def application_actions(
+    *, application: Application, actor: User, today: datetime.date | None = None
+) -> ApplicationActions:
     """The actions of the staff application page for `actor`, by the rules the services enforce: the staff
-    permission (reviews/permissions.py), the status flow (applications/workflow.py) and, for approval, the
-    four-eyes rule on the actor's role and on who took the application."""
+    permission (reviews/permissions.py), the status flow (applications/workflow.py), who holds it and, for
+    approval and the start-date correction, the four-eyes rule on the actor's role and on who took it."""
     closed = not workflow.ALLOWED_TRANSITIONS.get(application.status)
     if permission_refusal(actor, PERM_REVIEW):
         return ApplicationActions(review_closed=closed)
+    today = today or clock.today()
+    status = application.status
+    under_review = status == ApplicationStatus.UNDER_REVIEW
+    held_by_other = under_review and application.reviewer_id not in (None, actor.pk)
+    is_approver = permission_refusal(actor, PERM_APPROVE) is None
+    four_eyes = four_eyes_refusal(application, actor)
     approve, approve_refusal = False, None
-    if workflow.can_transition(application.status, ApplicationStatus.APPROVED):
-        refusal = four_eyes_refusal(application, actor)
-        if refusal is None:
+    if workflow.can_transition(status, ApplicationStatus.APPROVED):
+        if four_eyes is None:
             approve = True
         else:
-            approve_refusal = refusal.message
+            approve_refusal = four_eyes.message
     return ApplicationActions(
-        take=workflow.can_transition(application.status, ApplicationStatus.UNDER_REVIEW),
+        take=workflow.can_transition(status, ApplicationStatus.UNDER_REVIEW),
         approve=approve,
-        reject=workflow.can_transition(application.status, ApplicationStatus.REJECTED),
+        reject=workflow.can_transition(status, ApplicationStatus.REJECTED),
         notice=progress_notice_refusal(application) is None,
+        note=True,
+        release=under_review and (not held_by_other or is_approver),
+        reassign=is_approver and status in OPEN_STATUSES,
+        change_start_date=(
+            status == ApplicationStatus.APPROVED
+            and four_eyes is None
+            and application.start_date is not None
+            and application.start_date > today
+        ),
         approve_refusal=approve_refusal,
         review_closed=closed,
+        held_by=application.reviewer.get_username() if held_by_other else "",
+    )
+
+
+def assignable_staff():
+    """Staff who can be given an application (担当者を変更): active, enrolled, with the review permission."""
+    return (
+        staff_accounts()
+        .filter(is_active=True, enrolled=True, groups__name__in=list(STAFF_ROLES))
+        .distinct()
+        .order_by("username")
     )
 
 

@@ -4,6 +4,8 @@ cannot both succeed: the second is refused with a message and nothing of it is a
 
 import base64
 import datetime
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from applications import (
     dates,
     enrolment,
     passwords,
+    rules,
     workflow,
 )
 from applications.accounts import own_password_validate
@@ -36,6 +39,7 @@ from applications.models import (
     Contract,
     EnrolmentPurpose,
     EnrolmentToken,
+    InternalNote,
     NaccsUserId,
     ProgressNotice,
     User,
@@ -49,12 +53,13 @@ from notifications.models import Email
 from notifications.services import (
     email_application_approved_queue,
     email_application_rejected_queue,
+    email_application_start_date_changed_queue,
     email_resend,
 )
 
 from . import selectors
 from .permissions import (
-    PERM_APPROVE,  # noqa: F401 - part of this module's interface
+    PERM_APPROVE,
     PERM_MANAGE_CONTRACTS,
     PERM_MANAGE_STAFF,
     PERM_REVIEW,
@@ -75,7 +80,7 @@ def _locked(application_id: int) -> Application:
     # so staff working on different applications of one office do not wait for each other.
     return (
         Application.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("contract")
+        .select_related("contract", "reviewer")
         .get(pk=application_id)
     )
 
@@ -116,16 +121,150 @@ def _check_four_eyes(application: Application, actor: User) -> None:
         raise refusal
 
 
+def _holder_name(application: Application) -> str:
+    return application.reviewer.get_username() if application.reviewer_id else ""
+
+
+def _expect_holder(application: Application, seen_reviewer_id: int | None) -> None:
+    """The page showed `seen_reviewer_id` as the holder (0: nobody); if another holds it now, say who."""
+    if seen_reviewer_id is not None and (application.reviewer_id or 0) != seen_reviewer_id:
+        raise workflow.IllegalTransition(
+            _("この申込の担当者は変更されています（現在の担当者：%(holder)s）。画面を更新してください。")
+            % {"holder": _holder_name(application) or _("なし")},
+            code="stale",
+        )
+
+
 @transaction.atomic
 def application_take(*, application: Application, actor: User) -> Application:
-    """担当する: 受付 → 内容確認中, the actor becomes the application's reviewer."""
+    """担当する: 受付 → 内容確認中, the actor becomes the application's reviewer. One someone holds already is
+    refused with the holder's name (SPEC §8)."""
     _require(actor, PERM_REVIEW)
     locked = _locked(application.pk)
+    if locked.status == ApplicationStatus.UNDER_REVIEW and locked.reviewer_id:
+        if locked.reviewer_id == actor.pk:
+            raise DomainError(_("この申込はすでにあなたが担当しています。"), code="already_yours")
+        raise DomainError(
+            _("%(holder)sが担当しています。") % {"holder": _holder_name(locked)}, code="held_by_another"
+        )
     old = workflow.transition(locked, ApplicationStatus.UNDER_REVIEW)
     locked.reviewer = actor
     locked.taken_at = clock.now()
     locked.save(update_fields=["status", "reviewer", "taken_at", "updated_at"])
-    audit.record(locked, actor=actor, action="application_take", changes={"status": [old, locked.status]})
+    audit.record(
+        locked,
+        actor=actor,
+        action="application_take",
+        changes={"status": [old, locked.status], "reviewer": [None, actor.get_username()]},
+    )
+    return locked
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """One row of 「選択した申込を担当する」: its reception number, whether it was taken, and what to say."""
+
+    application_id: int
+    reception_number: str
+    taken: bool
+    message: str
+
+
+def applications_bulk_take(*, application_ids: Iterable[int], actor: User) -> list[BulkResult]:
+    """選択した申込を担当する (SPEC §8): each application is its own transaction (application_take), so one that
+    cannot be taken does not undo the others; one result per application, in the order given."""
+    _require(actor, PERM_REVIEW)
+    ids = list(dict.fromkeys(application_ids))
+    if not ids:
+        raise DomainError(_("担当する申込を選択してください。"), field="applications", code="required")
+    if len(ids) > selectors.PAGE_SIZE:
+        raise DomainError(
+            _("一度に担当できるのは%(limit)d件までです。") % {"limit": selectors.PAGE_SIZE},
+            field="applications",
+            code="too_many",
+        )
+    found = {
+        application.pk: application
+        for application in Application.objects.exclude(status=ApplicationStatus.DRAFT).filter(pk__in=ids)
+    }
+    results = []
+    for pk in ids:
+        application = found.get(pk)
+        if application is None:
+            results.append(BulkResult(pk, "", False, _("申込が見つかりません。")))
+            continue
+        try:
+            application_take(application=application, actor=actor)
+        except DomainError as error:
+            results.append(BulkResult(pk, application.reception_number, False, error.message))
+        else:
+            results.append(BulkResult(pk, application.reception_number, True, _("担当しました。")))
+    return results
+
+
+@transaction.atomic
+def application_release(
+    *, application: Application, actor: User, seen_reviewer_id: int | None = None
+) -> Application:
+    """担当を外す: 内容確認中 → 受付, nobody holds it. The holder gives back their own; an approver may give back
+    anyone's (someone away)."""
+    _require(actor, PERM_REVIEW)
+    locked = _locked(application.pk)
+    _expect_holder(locked, seen_reviewer_id)
+    if locked.reviewer_id not in (None, actor.pk) and not actor.has_perm(PERM_APPROVE):
+        raise DomainError(
+            _("%(holder)sが担当しています。担当を外せるのは担当者本人か承認者です。")
+            % {"holder": _holder_name(locked)},
+            code="not_holder",
+        )
+    old = workflow.transition(locked, ApplicationStatus.SUBMITTED)
+    holder = _holder_name(locked)
+    locked.reviewer = None
+    locked.taken_at = None
+    locked.save(update_fields=["status", "reviewer", "taken_at", "updated_at"])
+    audit.record(
+        locked,
+        actor=actor,
+        action="application_release",
+        changes={"status": [old, locked.status], "reviewer": [holder or None, None]},
+    )
+    return locked
+
+
+@transaction.atomic
+def application_reassign(
+    *, application: Application, actor: User, reviewer: User, seen_reviewer_id: int | None = None
+) -> Application:
+    """担当者を変更 (approvers): an open application goes to another staff member who can review (one still 受付
+    is taken for them: 内容確認中)."""
+    _require(actor, PERM_APPROVE)
+    locked = _locked(application.pk)
+    _expect_holder(locked, seen_reviewer_id)
+    if locked.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW):
+        raise workflow.IllegalTransition(
+            _("この申込は「%(status)s」のため担当者を変更できません。")
+            % {"status": ApplicationStatus(locked.status).label},
+            code="illegal_transition",
+        )
+    target = selectors.assignable_staff().filter(pk=reviewer.pk).first()
+    if target is None:
+        raise DomainError(
+            _("審査を担当できるスタッフを選択してください。"), field="reviewer", code="not_assignable"
+        )
+    if target.pk == locked.reviewer_id:
+        raise DomainError(
+            _("%(holder)sがすでに担当しています。") % {"holder": target.get_username()},
+            field="reviewer",
+            code="same_reviewer",
+        )
+    changes = {"reviewer": [_holder_name(locked) or None, target.get_username()]}
+    if locked.status == ApplicationStatus.SUBMITTED:
+        old = workflow.transition(locked, ApplicationStatus.UNDER_REVIEW)
+        changes = {"status": [old, locked.status], **changes}
+    locked.reviewer = target
+    locked.taken_at = clock.now()
+    locked.save(update_fields=["status", "reviewer", "taken_at", "updated_at"])
+    audit.record(locked, actor=actor, action="application_reassign", changes=changes)
     return locked
 
 
@@ -139,15 +278,149 @@ def _initial_credentials(count: int) -> list[tuple[str, str]]:
     return credentials
 
 
+def start_date_notice_text(day: datetime.date, *, with_year: bool = False) -> str:
+    """The automatic 進行状況 notice of a start date (SPEC §4, §8). Stored text the customer reads: always in the
+    portal's language, whatever the staff member's screen is in."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if with_year:
+            return _("NACCSのご利用は%(year)d年%(month)d月%(day)d日から可能です。") % {
+                "year": day.year,
+                "month": day.month,
+                "day": day.day,
+            }
+        return _("NACCSのご利用は%(month)d月%(day)d日から可能です。") % {"month": day.month, "day": day.day}
+
+
+@dataclass(frozen=True)
+class PlannedId:
+    """One 利用者ID approval would issue."""
+
+    naccs_user_id: str
+    identifier: str
+    processing_method: str
+    broker_name: str
+    desired_identifier: str
+
+    @property
+    def desired_unavailable(self) -> bool:
+        return bool(self.desired_identifier) and self.desired_identifier != self.identifier
+
+
+@dataclass(frozen=True)
+class ApprovalPlan:
+    """承認内容の確認 (SPEC §8): what 「承認する（IDを払い出す）」 will do, computed without changing anything.
+    `confirmation` names this exact plan: approval with it is refused when the application or the IDs it would
+    issue have changed since (a stale confirmation)."""
+
+    application: Application
+    start_date: datetime.date
+    ids: list[PlannedId]
+    notice_text: str | None
+    warnings: list[str]
+    confirmation: str
+
+
+def _approval_confirmation(application: Application, start_date: datetime.date, identifiers) -> str:
+    material = "|".join(
+        [
+            str(application.pk),
+            application.updated_at.isoformat(),
+            start_date.isoformat(),
+            ",".join(identifiers),
+        ]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def _approval_checks(application: Application, actor: User, start_date: datetime.date | None):
+    """The refusals approval and its preview share: the status, four-eyes and the start date. Returns the
+    confirmed start date."""
+    if not workflow.can_transition(application.status, ApplicationStatus.APPROVED):
+        workflow.transition(application, ApplicationStatus.APPROVED)  # raises the illegal-transition message
+    _check_four_eyes(application, actor)
+    today = clock.today()
+    confirmed = start_date or confirmed_start_date_default(application, today=today)
+    check_confirmed_start_date(confirmed, today=today)
+    return confirmed
+
+
+def _approval_warnings(
+    application: Application, start_date: datetime.date, ids: list[PlannedId]
+) -> list[str]:
+    warnings = []
+    desired = application.desired_start_date
+    if desired and start_date != desired:
+        warnings.append(
+            _(
+                "利用開始日が利用開始希望日（%(desired)s）と異なります。お客様の進行状況に変更の通知が自動で掲示されます。"
+            )
+            % {"desired": dates.format_date(desired)}
+        )
+    latest = rules.latest_start_date(clock.local_date(application.submitted_at))
+    if start_date > latest:
+        warnings.append(
+            _(
+                "利用開始日がお客様の指定できる期間（申込日から%(months)dか月以内、%(latest)sまで）を超えています。"
+            )
+            % {"months": settings.NSS_START_DATE_MAX_MONTHS, "latest": dates.format_date(latest)}
+        )
+    for planned in ids:
+        if planned.desired_unavailable:
+            warnings.append(
+                _("希望識別番号%(desired)sは使用済みのため、%(identifier)sを払い出します。")
+                % {"desired": planned.desired_identifier, "identifier": planned.identifier}
+            )
+    return warnings
+
+
+def _planned_identifiers(contract: Contract, items) -> list[str]:
+    taken = set(contract.naccs_user_ids.values_list("identifier", flat=True))
+    return pick_identifiers([item.desired_identifier for item in items], taken)
+
+
+def approval_plan(
+    *, application: Application, actor: User, start_date: datetime.date | None = None
+) -> ApprovalPlan:
+    """承認内容を確認する: every 利用者ID approval would issue now, the start date, the notice it would post and
+    the warnings — refused exactly as approval would be, and nothing written."""
+    _require(actor, PERM_REVIEW)
+    confirmed = _approval_checks(application, actor, start_date)
+    items = list(application.items.select_related("processing_method").order_by("id"))
+    identifiers = _planned_identifiers(application.contract, items)
+    user_code = application.contract.user_code
+    ids = [
+        PlannedId(
+            naccs_user_id=f"{user_code}{identifier}",
+            identifier=identifier,
+            processing_method=item.processing_method.name,
+            broker_name=item.broker_name,
+            desired_identifier=item.desired_identifier,
+        )
+        for item, identifier in zip(items, identifiers, strict=True)
+    ]
+    differs = bool(application.desired_start_date) and confirmed != application.desired_start_date
+    return ApprovalPlan(
+        application=application,
+        start_date=confirmed,
+        ids=ids,
+        notice_text=start_date_notice_text(confirmed) if differs else None,
+        warnings=_approval_warnings(application, confirmed, ids),
+        confirmation=_approval_confirmation(application, confirmed, identifiers),
+    )
+
+
 def application_approve(
     *,
     application: Application,
     actor: User,
     start_date: datetime.date | None = None,
     seen_status: str | None = None,
+    confirmation: str | None = None,
 ) -> list[NaccsUserId]:
     """審査終了: confirm the start date, issue one 利用者ID with an initial password per asked ID, post the notice
-    when the date differs from the desired one, and queue 【NSS】利用申込確認完了のお知らせ — all or nothing."""
+    when the date differs from the desired one, and queue 【NSS】利用申込確認完了のお知らせ — all or nothing.
+    With `confirmation` (from approval_plan, as the screens always pass it), approval is refused unless it would
+    do exactly what was confirmed."""
     _require(actor, PERM_REVIEW)
     # The asked IDs cannot change after submission, so their credentials are prepared outside the locks.
     credentials = _initial_credentials(application.items.count())
@@ -157,25 +430,31 @@ def application_approve(
             actor=actor,
             start_date=start_date,
             seen_status=seen_status,
+            confirmation=confirmation,
             credentials=credentials,
         )
 
 
-def _approve_locked(*, application, actor, start_date, seen_status, credentials) -> list[NaccsUserId]:
+def _approve_locked(
+    *, application, actor, start_date, seen_status, confirmation, credentials
+) -> list[NaccsUserId]:
     locked = _locked(application.pk)
     _expect_version(locked, seen_status)
+    confirmed = _approval_checks(locked, actor, start_date)
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
-    _check_four_eyes(locked, actor)
-    today = clock.today()
-    confirmed = start_date or confirmed_start_date_default(locked, today=today)
-    check_confirmed_start_date(confirmed, today=today)
 
     # Lock the contract: approvals in one contract are serialised, so two never pick the same 識別番号
     # (the unique constraint on (contract, identifier) is the backstop).
     contract = Contract.objects.select_for_update(no_key=True).get(pk=locked.contract_id)
     items = list(locked.items.select_related("processing_method").order_by("id"))
-    taken = set(contract.naccs_user_ids.values_list("identifier", flat=True))
-    identifiers = pick_identifiers([item.desired_identifier for item in items], taken)
+    identifiers = _planned_identifiers(contract, items)
+    if confirmation is not None and confirmation != _approval_confirmation(locked, confirmed, identifiers):
+        raise workflow.IllegalTransition(
+            _(
+                "確認した後に申込または払い出す利用者IDが変わりました。もう一度「承認内容を確認する」から確認してください。"
+            ),
+            code="stale_confirmation",
+        )
     issued = [
         NaccsUserId.objects.create(
             contract=contract,
@@ -197,18 +476,17 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
     locked.decided_at = clock.now()
     locked.save(update_fields=["status", "start_date", "decided_by", "decided_at", "updated_at"])
     if locked.start_date_differs:
-        # Stored text the customer reads: always in the portal's language, whatever the staff member's UI is in.
-        with translation.override(settings.LANGUAGE_CODE):
-            text = _("NACCSのご利用は%(month)d月%(day)d日から可能です。") % {
-                "month": confirmed.month,
-                "day": confirmed.day,
-            }
-        ProgressNotice.objects.create(application=locked, text=text, is_automatic=True, posted_at=clock.now())
+        ProgressNotice.objects.create(
+            application=locked,
+            text=start_date_notice_text(confirmed),
+            is_automatic=True,
+            posted_at=clock.now(),
+        )
     audit.record(
         locked,
         actor=actor,
         action="application_approve",
-        changes={"status": [old, locked.status], "start_date": [locked.desired_start_date, confirmed]},
+        changes={"status": [old, locked.status], "start_date": [None, confirmed]},
         issued=[f"{contract.user_code}{naccs_id.identifier}" for naccs_id in issued],
     )
     email_application_approved_queue(
@@ -217,6 +495,84 @@ def _approve_locked(*, application, actor, start_date, seen_status, credentials)
         context=application_email_context(locked, items=items),
     )
     return issued
+
+
+@transaction.atomic
+def application_start_date_change(
+    *,
+    application: Application,
+    actor: User,
+    start_date: datetime.date,
+    reason: str,
+    seen_start_date: datetime.date | None = None,
+) -> Application:
+    """利用開始日を変更する (SPEC §8): an approved application's start date, before it has come, moves to another
+    business day after today; its issued IDs follow, the notice 「NACCSのご利用は…年…月…日から可能です。」 is
+    posted, 【NSS】利用開始日変更のお知らせ queued and the change audited with its reason — all or nothing."""
+    _require(actor, PERM_REVIEW)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("変更の理由を入力してください。"), field="reason", code="required")
+    locked = _locked(application.pk)
+    if locked.status != ApplicationStatus.APPROVED:
+        raise workflow.IllegalTransition(
+            _("利用開始日を変更できるのは審査終了の申込だけです。"), code="illegal_transition"
+        )
+    if seen_start_date is not None and locked.start_date != seen_start_date:
+        raise workflow.IllegalTransition(
+            _("この申込の利用開始日は他の担当者により%(date)sに変更されています。画面を更新してください。")
+            % {"date": dates.format_date(locked.start_date)},
+            code="stale",
+        )
+    _check_four_eyes(locked, actor)
+    today = clock.today()
+    if locked.start_date is None or locked.start_date <= today:
+        raise workflow.IllegalTransition(
+            _("利用開始日（%(date)s）を迎えたため、変更できません。")
+            % {"date": dates.format_date(locked.start_date)},
+            code="started",
+        )
+    check_confirmed_start_date(start_date, today=today)
+    if start_date == locked.start_date:
+        raise DomainError(_("現在の利用開始日と同じ日付です。"), field="start_date", code="unchanged")
+    old = locked.start_date
+    locked.start_date = start_date
+    locked.save(update_fields=["start_date", "updated_at"])
+    NaccsUserId.objects.filter(issued_by=locked).update(start_date=start_date)
+    ProgressNotice.objects.create(
+        application=locked,
+        text=start_date_notice_text(start_date, with_year=True),
+        posted_by=actor,
+        is_automatic=True,
+        posted_at=clock.now(),
+    )
+    audit.record(
+        locked,
+        actor=actor,
+        action="application_start_date_change",
+        changes={"start_date": [old, start_date]},
+        reason=reason,
+    )
+    email_application_start_date_changed_queue(
+        application_id=locked.pk,
+        to=locked.applicant_email,
+        context=application_email_context(
+            locked, old_start_date=dates.format_date(old, language=settings.LANGUAGE_CODE)
+        ),
+    )
+    return locked
+
+
+@transaction.atomic
+def internal_note_add(*, application: Application, actor: User, text: str) -> InternalNote:
+    """メモを追加: staff-only text on the application (never shown to the customer), audited."""
+    _require(actor, PERM_REVIEW)
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("メモを入力してください。"), field="text", code="required")
+    note = InternalNote.objects.create(application=application, author=actor, text=text)
+    audit.record(application, actor=actor, action="internal_note_add", note=text)
+    return note
 
 
 @transaction.atomic

@@ -322,3 +322,20 @@ def staff_login_with(client, username: str, password: str, secret: bytes):
         reverse("reviews:login"),
         {"username": username, "password": password, "otp_token": code_for(secret)},
     )
+
+
+def approve_on_screens(client, application, *, start_date=None, follow=True):
+    """Approval as staff do it (SPEC §8): 「承認内容を確認する」 with the start date, then 「承認する（IDを払い出す）」
+    with what the confirmation screen carries. A refusal at the first step is returned as it is."""
+    day = start_date or application.desired_start_date
+    seen = Application.objects.get(pk=application.pk).status
+    confirm = client.get(
+        reverse("reviews:approve-confirm", kwargs={"pk": application.pk}),
+        {"start_date": day.isoformat() if hasattr(day, "isoformat") else day, "seen_status": seen},
+        follow=True,
+    )
+    page = Page(confirm)
+    if page.screen != "staff-approve-confirm":
+        return confirm
+    data = {name: page.value_of(name) for name in ("start_date", "seen_status", "confirmation")}
+    return client.post(reverse("reviews:approve", kwargs={"pk": application.pk}), data, follow=follow)

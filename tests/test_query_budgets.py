@@ -61,8 +61,8 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "application-list": 4,
     "application-detail": 6,
     "id-notice": 7,
-    "staff-queue": 8,
-    "staff-application": 11,
+    "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
+    "staff-application": 12,  # + the internal notes
     "staff-contracts": 6,
     "staff-contract": 11,
     "utb-menu": 2,

@@ -28,6 +28,7 @@ from tests.factories import (
     FROZEN_AT,
     PASSWORD,
     StaffFactory,
+    approve_on_screens,
     code_for,
     enrol,
     enrolment_link,
@@ -104,11 +105,7 @@ def default_start(application) -> str:
 
 
 def approve(client, application):
-    return client.post(
-        reverse("reviews:approve", kwargs={"pk": application.pk}),
-        {"start_date": default_start(application), "seen_status": ApplicationStatus.UNDER_REVIEW},
-        follow=True,
-    )
+    return approve_on_screens(client, application, start_date=default_start(application))
 
 
 def wrong_code(secret: bytes) -> str:

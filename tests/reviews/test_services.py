@@ -108,7 +108,10 @@ def test_take_is_in_the_audit_trail_with_actor_and_states(submitted, reviewer):
 
     [entry] = audit_entries(submitted, "application_take")
     assert entry.actor == reviewer
-    assert entry.changes_dict == {"status": ["submitted", "under_review"]}
+    assert entry.changes_dict == {
+        "status": ["submitted", "under_review"],
+        "reviewer": [None, reviewer.username],
+    }
 
 
 def test_a_customer_cannot_take_an_application(submitted):
@@ -139,10 +142,12 @@ def test_taking_an_application_twice_is_refused_and_changes_nothing(submitted, r
     other = staff_in("reviewer")
     frozen_clock.shift(datetime.timedelta(hours=1))
 
-    with pytest.raises(IllegalTransition) as excinfo:
+    with pytest.raises(DomainError) as excinfo:
         application_take(application=submitted, actor=other)
 
-    assert "内容確認中" in str(excinfo.value.message)
+    # SPEC §8: the refusal names who holds it
+    assert excinfo.value.message == f"{reviewer.username}が担当しています。"
+    assert excinfo.value.code == "held_by_another"
     submitted.refresh_from_db()
     assert submitted.reviewer == reviewer
     assert submitted.taken_at == NOW
@@ -370,7 +375,8 @@ def test_approval_is_in_the_audit_trail_with_states_start_date_and_issued_ids(ta
     [entry] = audit_entries(taken, "application_approve")
     assert entry.actor == approver
     assert entry.changes_dict["status"] == ["under_review", "approved"]
-    assert entry.changes_dict["start_date"] == [str(DESIRED), str(DESIRED)]
+    # not fixed before approval: (未確定) → the confirmed date
+    assert entry.changes_dict["start_date"] == [None, str(DESIRED)]
     assert sorted(entry.additional_data["issued"]) == sorted(
         f"{taken.contract.user_code}{naccs_id.identifier}" for naccs_id in issued
     )

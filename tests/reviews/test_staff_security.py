@@ -283,6 +283,11 @@ def test_every_staff_action_needs_the_csrf_token(reviewer, action):
         "reason": "書類不備",
         "text": "確認中です。",
     }
+    if action == "approve":
+        plan = review_services.approval_plan(
+            application=application, actor=reviewer, start_date=application.desired_start_date
+        )
+        data["confirmation"] = plan.confirmation
     url = reverse(f"reviews:{action}", kwargs={"pk": application.pk})
 
     assert csrf_client.post(url, data).status_code == 403

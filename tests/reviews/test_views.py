@@ -15,6 +15,7 @@ from tests.factories import (
     HOLIDAY,
     ContractFactory,
     DraftFactory,
+    approve_on_screens,
     identifiers_exhaust,
     otp_login,
     staff_with_device,
@@ -280,7 +281,7 @@ def test_a_garbage_cursor_is_ignored(staff_client, garbage):
 
 def test_a_cursor_past_everything_is_an_empty_page_not_an_error(staff_client):
     submitted_application()
-    response = staff_client.get(queue_url(after="2026-11-16T01:00:00+00:00|4611686018427387904"))
+    response = staff_client.get(queue_url(after="submitted|2026-11-16T01:00:00+00:00|4611686018427387904"))
     assert response.status_code == 200
     assert queue_rows(response) == []
     assert "該当する申込はありません。" in Page(response).text
@@ -289,7 +290,7 @@ def test_a_cursor_past_everything_is_an_empty_page_not_an_error(staff_client):
 @pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_cursor_with_a_naive_timestamp_is_ignored(staff_client):
     application = submitted_application()
-    response = staff_client.get(queue_url(after="2026-11-16T00:00:00|1"))
+    response = staff_client.get(queue_url(after="submitted|2026-11-16T00:00:00|1"))
     assert response.status_code == 200
     assert queue_rows(response) == [application.reception_number]
 
@@ -313,7 +314,9 @@ def test_application_page_under_review_offers_approve_and_reject(staff_client, r
     application = take(submitted_application(), reviewer)
     page = Page(staff_client.get(detail_url(application)))
     assert "担当する" not in page.buttons()
-    assert page.buttons().count("承認する（IDを払い出す）") == 1
+    # approval is in two steps (SPEC §8): the page offers the look first, never the commit
+    assert page.buttons().count("承認内容を確認する") == 1
+    assert "承認する（IDを払い出す）" not in page.buttons()
     assert page.buttons().count("不受理にする") == 1
     # the start date offered is the desired date (still qualifying)
     assert page.value_of("start_date") == application.desired_start_date.isoformat()
@@ -352,7 +355,7 @@ def test_take_moves_to_under_review_with_a_message(staff_client, reviewer):
     assert response.redirect_chain[-1][0] == detail_url(application)
     page = Page(response)
     assert "この申込を担当しました。" in page.page_errors()
-    assert "承認する（IDを払い出す）" in page.buttons()
+    assert "承認内容を確認する" in page.buttons()
 
 
 def test_taking_twice_is_refused_with_a_message(staff_client, reviewer):
@@ -367,10 +370,7 @@ def test_taking_twice_is_refused_with_a_message(staff_client, reviewer):
 
 def test_approve_on_a_holiday_shows_the_error_next_to_start_date_and_issues_nothing(staff_client, reviewer):
     application = take(submitted_application(), reviewer)
-    response = staff_client.post(
-        reverse("reviews:approve", kwargs={"pk": application.pk}),
-        {"start_date": HOLIDAY.isoformat(), "seen_status": ApplicationStatus.UNDER_REVIEW},
-    )
+    response = approve_on_screens(staff_client, application, start_date=HOLIDAY)
     assert response.status_code == 200
     page = Page(response)
     assert page.screen == "staff-application"
@@ -384,10 +384,7 @@ def test_approve_on_a_holiday_shows_the_error_next_to_start_date_and_issues_noth
 
 def test_approve_with_a_malformed_date_shows_the_field_error(staff_client, reviewer):
     application = take(submitted_application(), reviewer)
-    response = staff_client.post(
-        reverse("reviews:approve", kwargs={"pk": application.pk}),
-        {"start_date": "来週", "seen_status": ApplicationStatus.UNDER_REVIEW},
-    )
+    response = approve_on_screens(staff_client, application, start_date="来週")
     assert "利用開始日は年-月-日" in Page(response).field_errors("start_date")
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 
@@ -396,14 +393,7 @@ def test_approve_issues_ids_and_says_so(staff_client, reviewer):
     application = take(
         submitted_application(methods=("interactive", "netnaccs"), identifiers=["K12", ""]), reviewer
     )
-    response = staff_client.post(
-        reverse("reviews:approve", kwargs={"pk": application.pk}),
-        {
-            "start_date": application.desired_start_date.isoformat(),
-            "seen_status": ApplicationStatus.UNDER_REVIEW,
-        },
-        follow=True,
-    )
+    response = approve_on_screens(staff_client, application)
     application.refresh_from_db()
     assert application.status == ApplicationStatus.APPROVED
     assert application.start_date == application.desired_start_date
@@ -420,13 +410,7 @@ def test_approve_issues_ids_and_says_so(staff_client, reviewer):
 
 def test_no_initial_password_appears_on_the_staff_application_page(staff_client, reviewer):
     application = take(submitted_application(methods=("interactive", "netnaccs", "interactive")), reviewer)
-    staff_client.post(
-        reverse("reviews:approve", kwargs={"pk": application.pk}),
-        {
-            "start_date": application.desired_start_date.isoformat(),
-            "seen_status": ApplicationStatus.UNDER_REVIEW,
-        },
-    )
+    approve_on_screens(staff_client, application)
     passwords = [
         crypto.decrypt(n.initial_password_encrypted)
         for n in NaccsUserId.objects.filter(issued_by=application)
@@ -503,9 +487,14 @@ def test_a_stale_page_is_told_it_was_updated_by_someone_else(staff_client, revie
     other = staff_with_device("reviewer")
     review_services.application_reject(application=application, actor=other, reason="他の担当者の判断")
     data = {"seen_status": seen, "start_date": application.desired_start_date.isoformat(), "reason": "重複"}
-    response = staff_client.post(
-        reverse(f"reviews:{action}", kwargs={"pk": application.pk}), data, follow=True
-    )
+    if action == "approve":  # its first step, 承認内容を確認する, already says so
+        response = staff_client.get(
+            reverse("reviews:approve-confirm", kwargs={"pk": application.pk}), data, follow=True
+        )
+    else:
+        response = staff_client.post(
+            reverse(f"reviews:{action}", kwargs={"pk": application.pk}), data, follow=True
+        )
     assert "他の担当者により「不受理」に更新されています" in Page(response).page_errors()
     application.refresh_from_db()
     assert application.status == ApplicationStatus.REJECTED
@@ -520,14 +509,7 @@ def four_eyes(settings):
 
 
 def _approve(client, application):
-    return client.post(
-        reverse("reviews:approve", kwargs={"pk": application.pk}),
-        {
-            "start_date": application.desired_start_date.isoformat(),
-            "seen_status": ApplicationStatus.UNDER_REVIEW,
-        },
-        follow=True,
-    )
+    return approve_on_screens(client, application)
 
 
 def test_four_eyes_refuses_the_reviewer_who_took_it(four_eyes, staff_client, reviewer):
@@ -562,7 +544,7 @@ def test_with_four_eyes_the_page_of_the_reviewer_who_took_it_offers_reject_and_s
 ):
     application = take(submitted_application(), reviewer)
     page = Page(staff_client.get(detail_url(application)))
-    assert "承認する（IDを払い出す）" not in page.buttons()
+    assert "承認内容を確認する" not in page.buttons()
     assert page.buttons().count("不受理にする") == 1
     assert "通知する" in page.buttons()
     (reason,) = page.root.find_all(**{"data-field": "approve-refusal"})
@@ -574,7 +556,7 @@ def test_with_four_eyes_the_page_of_another_approver_offers_approve_and_reject(
 ):
     application = take(submitted_application(), reviewer)
     page = Page(approver_client.get(detail_url(application)))
-    assert page.buttons().count("承認する（IDを払い出す）") == 1
+    assert page.buttons().count("承認内容を確認する") == 1
     assert page.buttons().count("不受理にする") == 1
     assert page.root.find_all(**{"data-field": "approve-refusal"}) == []
 

@@ -30,7 +30,7 @@ from auditlog.models import LogEntry
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from applications import clock, enrolment
+from applications import business_calendar, clock, enrolment
 from applications.models import (
     Application,
     ApplicationStatus,
@@ -183,6 +183,16 @@ EXPECTED: dict[str, Row] = {
     "reviews:reject":         row(STAFF_AREA, "POST", "under_review",  L,   F,    F,     R,   R,   L, data="reject"),
     "reviews:notice":         row(STAFF_AREA, "POST", "submitted",     L,   F,    F,     R,   R,   L, data="notice"),
     "reviews:email-resend":   row(STAFF_AREA, "POST", "email",         L,   F,    F,     R,   R,   L),
+    # The staff workplace of SPEC §8.
+    "reviews:queue-export":   row(STAFF_AREA, "GET", None,             L,   F,    F,     OK,  OK,  L),
+    "reviews:bulk-take":      row(STAFF_AREA, "POST", "queue_row",     L,   F,    F,     OK,  OK,  L, data="bulk-take"),
+    "reviews:release":        row(STAFF_AREA, "POST", "under_review",  L,   F,    F,     R,   R,   L, data="holder"),
+    # 担当者を変更: approvers only (the approvers' part of the workplace, like staff accounts).
+    "reviews:reassign":       row(ACCOUNTS, "POST", "under_review",    L,   F,    F,     F,   R,   L, data="reassign"),
+    # 承認内容を確認する changes nothing (without a start date it shows the application page again).
+    "reviews:approve-confirm": row(STAFF_AREA, "GET", "under_review",  L,   F,    F,     OK,  OK,  L),
+    "reviews:start-date":     row(STAFF_AREA, "POST", "approved",      L,   F,    F,     R,   R,   L, data="start-date"),
+    "reviews:note":           row(STAFF_AREA, "POST", "submitted",     L,   F,    F,     R,   R,   L, data="note"),
     # Staff accounts: approvers only (SPEC §1: the approver manages staff accounts).
     "reviews:accounts":       row(ACCOUNTS, "GET POST", None,          L,   F,    F,     F,   OK,  L),
     "reviews:account":        row(ACCOUNTS, "GET POST", "staff",       L,   F,    F,     F,   OK,  L),
@@ -309,6 +319,9 @@ class World:
             return {"pk": application.pk, "email_id": email.pk}
         if target in ("enrolment", "reset", "invitation"):
             return {"token": self.get(target)}
+        if target == "queue_row":  # a URL of the queue itself, acting on a submitted application it lists
+            self.get("submitted")
+            return {}
         if target == "office_account":
             return {"pk": self.get("office_account").pk}
         if target == "contract_account":
@@ -345,7 +358,33 @@ def body(name: str | None, world: World):
         today = clock.today()
         application = world.get("under_review")
         start = review_services.confirmed_start_date_default(application, today=today)
-        return {"start_date": start.isoformat(), "seen_status": application.status}
+        plan = review_services.approval_plan(
+            application=application, actor=application.reviewer, start_date=start
+        )
+        return {
+            "start_date": start.isoformat(),
+            "seen_status": application.status,
+            "confirmation": plan.confirmation,
+        }
+    if name == "bulk-take":
+        return {"applications": [world.get("submitted").pk]}  # built with the URL (target "queue_row")
+    if name == "holder":
+        return {"seen_reviewer": world.get("under_review").reviewer_id}
+    if name == "reassign":
+        application = world.get("under_review")
+        # the approver hands it to themself (any id will do for the roles refused before the form is read)
+        approver = User.objects.filter(username="matrix-approver").first()
+        return {"seen_reviewer": application.reviewer_id, "reviewer": approver.pk if approver else 0}
+    if name == "start-date":
+        application = Application.objects.get(pk=world.get("approved").pk)
+        later = business_calendar.add_business_days(application.start_date, 1)
+        return {
+            "start_date": later.isoformat(),
+            "reason": "お客様のご依頼",
+            "seen_start_date": application.start_date,
+        }
+    if name == "note":
+        return {"text": "電話で確認済み。"}
     if name == "reject":
         return {"reason": "書類に不備があります。", "seen_status": world.get("under_review").status}
     if name == "notice":

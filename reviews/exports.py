@@ -1,0 +1,102 @@
+"""CSV出力 of the staff queue (SPEC §8): UTF-8 with a BOM so that Excel opens it as such, and safe against formula
+injection — a cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage
+return, also in their full-width forms) is written with a leading apostrophe, so it opens as text."""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from django.utils.translation import gettext as _
+
+from applications import clock
+from applications.models import Application
+
+BOM = "\ufeff"
+# What a spreadsheet reads as the start of a formula. Excel also folds full-width ＝＋－＠ to their ASCII forms.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+
+def cell(value) -> str:
+    """One value as CSV text that no spreadsheet runs."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _header() -> list[str]:
+    return [
+        _("申込受付番号"),
+        _("申込の種類"),
+        _("状態"),
+        _("利用者コード"),
+        _("会社名"),
+        _("事業所名"),
+        _("処理方式"),
+        _("ID数"),
+        _("申込日時"),
+        _("利用開始希望日"),
+        _("回答予定日"),
+        _("回答予定日超過"),
+        _("開始日間近"),
+        _("担当者"),
+        _("利用開始日"),
+    ]
+
+
+def _day(value) -> str:
+    """Dates as Excel reads them as dates whatever its locale: 2026/12/09."""
+    return value.strftime("%Y/%m/%d") if value else ""
+
+
+def _instant(value) -> str:
+    return value.astimezone(clock.JST).strftime("%Y/%m/%d %H:%M") if value else ""
+
+
+def _methods(application: Application) -> str:
+    counts: dict[str, int] = {}
+    for item in application.items.all():
+        counts[item.processing_method.name] = counts.get(item.processing_method.name, 0) + 1
+    return "、".join(f"{name}×{count}" for name, count in counts.items())
+
+
+def _row(application: Application) -> list[str]:
+    yes = _("該当")
+    return [
+        application.reception_number,
+        application.get_kind_display(),
+        application.status_label,
+        application.contract.user_code,
+        application.contract.company_name,
+        application.contract.office_name,
+        _methods(application),
+        str(len(application.items.all())),
+        _instant(application.submitted_at),
+        _day(application.desired_start_date),
+        _day(application.answer_due_on),
+        yes if application.is_overdue else "",
+        yes if application.is_start_date_near else "",
+        application.reviewer.get_username() if application.reviewer_id else "",
+        _day(application.start_date),
+    ]
+
+
+def queue_csv_lines(first: Application | None, rest: Iterable[Application]) -> Iterator[str]:
+    """The CSV text, line by line (for a streaming response): the BOM and the header, then one line per
+    application (`first`, then `rest`: the view reads the first row itself to catch a refused search)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(values) -> str:
+        writer.writerow([cell(value) for value in values])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield BOM + line(_header())
+    if first is None:
+        return
+    yield line(_row(first))
+    for application in rest:
+        yield line(_row(application))
