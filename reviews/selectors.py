@@ -337,7 +337,8 @@ def assignable_staff():
 
 
 def _audit_entries(instance) -> list[LogEntry]:
-    """Every audit entry of `instance`, oldest first, with the actor and the action's label."""
+    """Every audit entry of `instance`, oldest first, with the actor, the action's label and its `lines`
+    (audit.entry_lines), in two queries at most however many entries there are."""
     entries = list(
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(instance), object_id=instance.pk
@@ -345,8 +346,9 @@ def _audit_entries(instance) -> list[LogEntry]:
         .select_related("actor")
         .order_by("timestamp", "pk")
     )
-    for entry in entries:
+    for entry, lines in zip(entries, audit.trail_lines(entries), strict=True):
         entry.action_label = audit.action_label(entry)
+        entry.lines = lines
     return entries
 
 

@@ -471,7 +471,7 @@ def _approve_locked(
         for item, identifier, (password_hash, encrypted) in zip(items, identifiers, credentials, strict=True)
     ]
 
-    locked.start_date = confirmed
+    old_start_date, locked.start_date = locked.start_date, confirmed
     locked.decided_by = actor
     locked.decided_at = clock.now()
     locked.save(update_fields=["status", "start_date", "decided_by", "decided_at", "updated_at"])
@@ -486,7 +486,8 @@ def _approve_locked(
         locked,
         actor=actor,
         action="application_approve",
-        changes={"status": [old, locked.status], "start_date": [None, confirmed]},
+        changes={"status": [old, locked.status], "start_date": [old_start_date, confirmed]},
+        desired_start_date=locked.desired_start_date,
         issued=[f"{contract.user_code}{naccs_id.identifier}" for naccs_id in issued],
     )
     email_application_approved_queue(

@@ -375,8 +375,9 @@ def test_approval_is_in_the_audit_trail_with_states_start_date_and_issued_ids(ta
     [entry] = audit_entries(taken, "application_approve")
     assert entry.actor == approver
     assert entry.changes_dict["status"] == ["under_review", "approved"]
-    # not fixed before approval: (未確定) → the confirmed date
+    # The application had no start date before; the desired one is a detail of its own.
     assert entry.changes_dict["start_date"] == [None, str(DESIRED)]
+    assert entry.additional_data["desired_start_date"] == str(DESIRED)
     assert sorted(entry.additional_data["issued"]) == sorted(
         f"{taken.contract.user_code}{naccs_id.identifier}" for naccs_id in issued
     )
