@@ -160,7 +160,7 @@ def _staff_text(label, *, rows: int) -> forms.CharField:
 
 
 class InternalNoteForm(forms.Form):
-    text = _staff_text(_("メモ（スタッフだけに表示されます）"), rows=2)
+    note = _staff_text(_("メモ（スタッフだけに表示されます）"), rows=2)
 
 
 class StartDateChangeForm(forms.Form):

@@ -225,15 +225,16 @@ def queue_export_rows(*, batch: int = 1000, **filters):
 
 def _search(raw: str) -> Q:
     """A reception number (with or without its check letter) or a 利用者コード exactly (case- and
-    width-insensitive), or part of a company name."""
+    width-insensitive), or part of a company or office name."""
     text = unicodedata.normalize("NFKC", raw).strip()
     upper = text.upper()
     number = reception_number_typed(upper)
     if number is not None:
         return Q(reception_number=number)
-    contracts = Contract.objects.filter(company_name__icontains=text)
+    by_name = Q(company_name__icontains=text) | Q(office_name__icontains=text)
+    contracts = Contract.objects.filter(by_name)
     if USER_CODE_RE.fullmatch(upper):
-        contracts = Contract.objects.filter(Q(user_code=upper) | Q(company_name__icontains=text))
+        contracts = Contract.objects.filter(Q(user_code=upper) | by_name)
     contract_ids = list(contracts.values_list("pk", flat=True)[:MAX_CONTRACTS_PER_SEARCH])
     return Q(contract_id__in=contract_ids)
 

@@ -324,6 +324,8 @@ def _approval_confirmation(application: Application, start_date: datetime.date, 
     material = "|".join(
         [
             str(application.pk),
+            application.status,
+            str(application.reviewer_id),
             application.updated_at.isoformat(),
             start_date.isoformat(),
             ",".join(identifiers),
@@ -441,7 +443,6 @@ def _approve_locked(
     locked = _locked(application.pk)
     _expect_version(locked, seen_status)
     confirmed = _approval_checks(locked, actor, start_date)
-    old = workflow.transition(locked, ApplicationStatus.APPROVED)
 
     # Lock the contract: approvals in one contract are serialised, so two never pick the same 識別番号
     # (the unique constraint on (contract, identifier) is the backstop).
@@ -455,6 +456,7 @@ def _approve_locked(
             ),
             code="stale_confirmation",
         )
+    old = workflow.transition(locked, ApplicationStatus.APPROVED)
     issued = [
         NaccsUserId.objects.create(
             contract=contract,
@@ -570,7 +572,7 @@ def internal_note_add(*, application: Application, actor: User, text: str) -> In
     _require(actor, PERM_REVIEW)
     text = (text or "").strip()
     if not text:
-        raise DomainError(_("メモを入力してください。"), field="text", code="required")
+        raise DomainError(_("メモを入力してください。"), field="note", code="required")
     note = InternalNote.objects.create(application=application, author=actor, text=text)
     audit.record(application, actor=actor, action="internal_note_add", note=text)
     return note

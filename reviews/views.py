@@ -357,7 +357,7 @@ def note_add(request, pk):
     application = selectors.application_for_staff(application_id=pk)
 
     def add(data):
-        services.internal_note_add(application=application, actor=request.user, text=data["text"])
+        services.internal_note_add(application=application, actor=request.user, text=data["note"])
         return _("メモを追加しました。")
 
     return _form_action(request, application, InternalNoteForm(request.POST), "note_form", add)

@@ -384,7 +384,7 @@ def body(name: str | None, world: World):
             "seen_start_date": application.start_date,
         }
     if name == "note":
-        return {"text": "電話で確認済み。"}
+        return {"note": "電話で確認済み。"}
     if name == "reject":
         return {"reason": "書類に不備があります。", "seen_status": world.get("under_review").status}
     if name == "notice":

@@ -419,23 +419,25 @@ def test_staff_login_refuses_hostile_credentials_with_a_message(reviewer, hostil
     assert_no_raw_html(response)
 
 
-QUEUE_PARAMS = ("status", "method", "q", "after", "overdue")
+QUEUE_PARAMS = ("status", "method", "q", "sort", "after", "before", "overdue", "mine")
 
 
 @examples(40)
 @given(params=st.dictionaries(st.sampled_from(QUEUE_PARAMS), hostile_text, min_size=1))
 def test_staff_queue_with_hostile_filters_never_fails(reviewer, staff, params):
-    """A hostile status, method or over-long search is a field error next to the filter; a hostile `after`
-    cursor and `overdue` are ignored by design (tests/reviews/test_views.py: a garbage cursor is ignored)."""
+    """A hostile status, sort, method or over-long search is a field error next to the filter; hostile `after` /
+    `before` cursors, `overdue` and `mine` are ignored by design (tests/reviews/test_views.py: a garbage cursor is
+    ignored)."""
     submitted_application()
     client = staff
     response = send(client, "get", reverse("reviews:queue"), params)
     assert response.status_code == 200
     assert Page(response).screen == "staff-queue"
     assert_no_raw_html(response)
-    visible = {key: value for key, value in params.items() if key in {"status", "method", "q"}}
+    visible = {key: value for key, value in params.items() if key in {"status", "method", "q", "sort"}}
     refused = any(
         (key == "status" and value not in {"open", "", *ApplicationStatus.values})
+        or (key == "sort" and value not in {"", "submitted", "-submitted", "start", "-start"})
         or (key == "q" and len(value.strip()) > 100)
         for key, value in visible.items()
     )
@@ -905,14 +907,18 @@ def test_staff_texts_with_control_or_invisible_characters_are_refused_and_never_
 @pytest.mark.parametrize(
     "cursor",
     [
-        "0001-01-01T00:00:00+14:00|1",
-        "9999-12-31T23:59:59-14:00|1",
-        "9999-12-31T23:59:59.999999-23:59|9223372036854775806",
-        "0001-01-01T00:00:00+23:59|0",
+        "submitted|0001-01-01T00:00:00+14:00|1",
+        "submitted|9999-12-31T23:59:59-14:00|1",
+        "submitted|9999-12-31T23:59:59.999999-23:59|9223372036854775806",
+        "submitted|0001-01-01T00:00:00+23:59|0",
+        "start|0001-01-01|1",
+        "start|9999-12-31|9223372036854775806",
     ],
 )
-def test_a_keyset_cursor_with_an_extreme_date_is_ignored_not_a_500(reviewer, staff, cursor):
+@pytest.mark.parametrize("direction", ["after", "before"])
+def test_a_keyset_cursor_with_an_extreme_date_is_ignored_not_a_500(reviewer, staff, cursor, direction):
     submitted_application()
-    response = send(staff, "get", reverse("reviews:queue"), {"after": cursor})
+    sort = cursor.split("|")[0]
+    response = send(staff, "get", reverse("reviews:queue"), {direction: cursor, "sort": sort})
     assert response.status_code == 200
     assert Page(response).screen == "staff-queue"
