@@ -573,7 +573,9 @@ def internal_note_add(*, application: Application, actor: User, text: str) -> In
     text = (text or "").strip()
     if not text:
         raise DomainError(_("メモを入力してください。"), field="note", code="required")
-    note = InternalNote.objects.create(application=application, author=actor, text=text)
+    note = InternalNote.objects.create(
+        application=application, author=actor, text=text, created_at=clock.now()
+    )
     audit.record(application, actor=actor, action="internal_note_add", note=text)
     return note
 

@@ -15,7 +15,7 @@ import time_machine
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from applications import clock, rules
+from applications import business_calendar, clock, rules
 from applications.models import Application, ApplicationStatus
 from reviews.services import application_approve, application_take
 from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button, log_in, staff_log_in
@@ -435,25 +435,83 @@ def test_staff_screens(page: Page, customer, screenshot):
 
     audit.check("staff-queue")
     assert_labelled(
-        page, ["状態", "処理方式", "検索（申込受付番号・利用者コード・会社名）", "回答予定日超過のみ"]
+        page,
+        [
+            "状態",
+            "処理方式",
+            "並び順",
+            "検索（申込受付番号・利用者コード・会社名・事業所名）",
+            "回答予定日超過のみ",
+            "自分の担当のみ",
+            f"{application.reception_number}を選択",
+        ],
     )
     page.get_by_role("link", name=application.reception_number).click()
     audit.check("staff-application", "staff-application-submitted")
-    assert_labelled(page, ["通知内容（お客様に表示されます）"])
+    assert_labelled(
+        page, ["通知内容（お客様に表示されます）", "新しい担当者", "メモ（スタッフだけに表示されます）"]
+    )
 
     button(page, "担当する").click()
     audit.check("staff-application", "staff-application-under-review")
     assert_labelled(
-        page, ["通知内容（お客様に表示されます）", "利用開始日", "不受理理由（お客様に表示されます）"]
+        page,
+        [
+            "通知内容（お客様に表示されます）",
+            "利用開始日",
+            "不受理理由（お客様に表示されます）",
+            "新しい担当者",
+            "メモ（スタッフだけに表示されます）",
+        ],
     )
     # 不受理 without a reason: the error is announced with the field
     button(page, "不受理にする").click()
     audit.check("staff-application", "staff-application-reject-errors")
     assert_error_announced(page, "不受理理由（お客様に表示されます）", "このフィールドは必須です。")
 
+    # メモを追加, and its error
+    button(page, "メモを追加").click()
+    audit.check("staff-application", "staff-application-note-errors")
+    assert_error_announced(page, "メモ（スタッフだけに表示されます）", "このフィールドは必須です。")
+    labelled(page, "メモ（スタッフだけに表示されます）").fill("電話で確認済み")
+    button(page, "メモを追加").click()
+    expect(page.locator("[data-internal-note]")).to_have_count(1)
+
+    # approval in two steps, a start date beyond the customer's window: the confirmation with its warnings
+    labelled(page, "利用開始日").fill(
+        business_calendar.business_day_on_or_after(
+            business_calendar.add_months(application.desired_start_date, 4)
+        ).isoformat()
+    )
+    button(page, "承認内容を確認する").click()
+    audit.check("staff-approve-confirm")
+    expect(page.locator("[data-approval-warning]")).to_have_count(2)
     button(page, "承認する（IDを払い出す）").click()
     audit.check("staff-application", "staff-application-approved")
     expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
+    assert_labelled(
+        page,
+        [
+            "通知内容（お客様に表示されます）",
+            "変更後の利用開始日",
+            "変更の理由（監査ログに記録されます）",
+            "メモ（スタッフだけに表示されます）",
+        ],
+    )
+    # 利用開始日を変更する without a reason: the error is announced with the field
+    button(page, "利用開始日を変更する").click()
+    audit.check("staff-application", "staff-application-start-date-errors")
+    assert_error_announced(page, "変更の理由（監査ログに記録されます）", "このフィールドは必須です。")
+
+    # the queue with its counts, the approvers' reassign form and bulk take's results
+    second = submitted_application(contract=customer.contract, created_by=customer)
+    page.goto("/staff/")
+    page.locator(f'input[name="applications"][value="{second.pk}"]').check()
+    button(page, "選択した申込を担当する").click()
+    audit.check("staff-bulk-take")
+    expect(page.locator('[data-bulk-result="taken"]')).to_have_count(1)
+    page.goto(f"/staff/applications/{second.pk}/")
+    audit.check("staff-application", "staff-application-held")
 
     # Staff accounts (approvers): the list with its form, the form's errors, a new account (told where its
     # enrolment link went), the link reissued.
@@ -493,7 +551,7 @@ def test_staff_screens(page: Page, customer, screenshot):
     page.goto(link)
     audit.check("staff-enrol-invalid")
 
-    assert len(audit.screens) == 15
+    assert len(audit.screens) == 20
     audit.assert_clean()
 
 

@@ -270,6 +270,9 @@ def approve(page: Page, number: str, desired: datetime.date, confirmed: datetime
     start_date.fill(confirmed.isoformat())
     shot(page, "staff-take")
 
+    button(page, "承認内容を確認する").click()
+    assert_screen(page, "staff-approve-confirm")
+    shot(page, "staff-approve-confirm")
     button(page, "承認する（IDを払い出す）").click()
     assert_screen(page, "staff-application")
     expect(page.get_by_role("status")).to_contain_text("承認しました。2件の利用者IDを払い出しました。")

@@ -75,7 +75,21 @@ def test_reviewer_approves_with_a_later_start_date_and_the_customer_reads_the_id
     start_date.fill(confirmed.isoformat())
     screenshot(page, "staff-take", prefix="review-")
 
-    # approve: the IDs are issued
+    # approve in two steps (SPEC §8): first what will happen, nothing changed yet …
+    button(page, "承認内容を確認する").click()
+    assert_screen(page, "staff-approve-confirm")
+    expect(page.locator("[data-planned-id]")).to_have_count(2)
+    expect(
+        page.locator(f'[data-planned-id="{customer.contract.user_code}{DESIRED_IDENTIFIER}"]')
+    ).to_have_count(1)
+    expect(page.locator('[data-field="start_date"]')).to_have_text(dates.format_date(confirmed))
+    expect(page.locator("[data-approval-warning]").first).to_contain_text("利用開始希望日")
+    expect(page.locator('[data-field="notice"]')).to_have_text(
+        f"NACCSのご利用は{confirmed.month}月{confirmed.day}日から可能です。"
+    )
+    assert not NaccsUserId.objects.filter(issued_by=application).exists()
+    screenshot(page, "staff-approve-confirm", prefix="review-")
+    # … then the IDs are issued
     button(page, "承認する（IDを払い出す）").click()
     assert_screen(page, "staff-application")
     expect(page.get_by_role("status")).to_contain_text("承認しました。2件の利用者IDを払い出しました。")
