@@ -80,7 +80,7 @@ def _locked(application_id: int) -> Application:
     # so staff working on different applications of one office do not wait for each other.
     return (
         Application.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("contract", "reviewer")
+        .select_related("contract")
         .get(pk=application_id)
     )
 
@@ -122,7 +122,11 @@ def _check_four_eyes(application: Application, actor: User) -> None:
 
 
 def _holder_name(application: Application) -> str:
-    return application.reviewer.get_username() if application.reviewer_id else ""
+    """The ユーザーID of who holds the (locked) application, read by its id: a row locked after waiting for
+    another transaction is re-read by PostgreSQL, but a joined row would not be (so no select_related here)."""
+    if not application.reviewer_id:
+        return ""
+    return User.objects.filter(pk=application.reviewer_id).values_list("username", flat=True).first() or ""
 
 
 def _expect_holder(application: Application, seen_reviewer_id: int | None) -> None:

@@ -63,6 +63,7 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "id-notice": 7,
     "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
     "staff-application": 12,  # + the internal notes
+    "staff-approve-confirm": 12,
     "staff-contracts": 6,
     "staff-contract": 11,
     "utb-menu": 2,
@@ -151,6 +152,7 @@ def _approved(env: Env, n: int) -> Application:
     application = review_services.application_take(application=_submit(draft), actor=reviewer)
     for index in range(n):
         review_services.progress_notice_post(application=application, actor=reviewer, text=f"通知{index}")
+        review_services.internal_note_add(application=application, actor=reviewer, text=f"メモ{index}")
     review_services.application_approve(application=application, actor=approver)
     application.refresh_from_db()
     return application
@@ -283,6 +285,7 @@ def staff_application(env: Env, n: int) -> Call:
     )
     for index in range(n):
         review_services.progress_notice_post(application=application, actor=reviewer, text=f"通知{index}")
+        review_services.internal_note_add(application=application, actor=reviewer, text=f"メモ{index}")
     review_services.application_approve(application=application, actor=approver)
     for index in range(n):
         audit.record(
@@ -311,6 +314,20 @@ def staff_application(env: Env, n: int) -> Call:
     )
     Email.objects.filter(pk__in=[email.pk for email in emails[1::2]]).update(resent_from=emails[0])
     return Call(reverse("reviews:application", kwargs={"pk": application.pk}), expect=f"件名{n - 1}<")
+
+
+def staff_approve_confirm(env: Env, n: int) -> Call:
+    """承認内容を確認する for an application under review with n IDs, n of the office's identifiers taken."""
+    reviewer, _approver = _staff(env)
+    application = submitted_application(methods=["interactive", "netnaccs"] * (n // 2) or ["interactive"])
+    for index in range(n):
+        NaccsUserIdFactory(contract=application.contract, identifier=f"Z{index:02d}")
+    application = review_services.application_take(application=application, actor=reviewer)
+    return Call(
+        reverse("reviews:approve-confirm", kwargs={"pk": application.pk}),
+        data={"start_date": application.desired_start_date.isoformat(), "seen_status": "under_review"},
+        expect="承認する（IDを払い出す）",
+    )
 
 
 def _utb_office(env: Env, n: int):
@@ -425,6 +442,7 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "id-notice": id_notice,
     "staff-queue": staff_queue,
     "staff-application": staff_application,
+    "staff-approve-confirm": staff_approve_confirm,
     "staff-contracts": staff_contracts,
     "staff-contract": staff_contract,
     "utb-menu": utb_menu,

@@ -125,3 +125,66 @@ def test_parallel_approvals_in_one_contract_issue_distinct_identifiers(require_p
     for application in applications:
         application.refresh_from_db()
         assert application.status == ApplicationStatus.APPROVED
+
+
+# --- SPEC §8: assignment races ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("parallel", [2, 6])
+def test_reviewers_bulk_taking_the_same_rows_at_once_each_row_gets_one_holder(require_postgres, parallel):
+    from reviews.services import applications_bulk_take
+
+    applications = [submitted_application() for _ in range(3)]
+    reviewers = _staff("reviewer", parallel)
+    ids = [application.pk for application in applications]
+
+    results, errors = race(
+        lambda i: applications_bulk_take(application_ids=ids[i % 3 :] + ids[: i % 3], actor=reviewers[i]),
+        parallel,
+        no_thread_may_hang=True,
+    )
+
+    assert errors == [None] * parallel
+    for application in applications:
+        application.refresh_from_db()
+        assert application.status == ApplicationStatus.UNDER_REVIEW
+        taken_by = [
+            i
+            for i, rows in enumerate(results)
+            for row in rows
+            if row.application_id == application.pk and row.taken
+        ]
+        assert len(taken_by) == 1, f"{application.reception_number} taken by {taken_by}"
+        assert application.reviewer == reviewers[taken_by[0]]
+        refused = [
+            row for rows in results for row in rows if row.application_id == application.pk and not row.taken
+        ]
+        assert len(refused) == parallel - 1
+        assert all(row.message == f"{application.reviewer.username}が担当しています。" for row in refused)
+
+
+def test_release_and_reassign_at_the_same_moment_leave_one_consistent_state(require_postgres):
+    from reviews.services import application_reassign, application_release
+
+    application = _taken_application()
+    holder = application.reviewer
+    approver = _staff("approver", 1)[0]
+    target = staff_in("reviewer")
+    target.totpdevice_set.create(name="default", confirmed=True)
+    actions = [
+        lambda: application_release(application=application, actor=holder, seen_reviewer_id=holder.pk),
+        lambda: application_reassign(
+            application=application, actor=approver, reviewer=target, seen_reviewer_id=holder.pk
+        ),
+    ]
+
+    results, errors = race(lambda i: actions[i](), 2, no_thread_may_hang=True)
+
+    assert [result is not None for result in results].count(True) == 1
+    [loser] = [error for error in errors if error is not None]
+    assert isinstance(loser, DomainError) and loser.code == "stale"
+    application.refresh_from_db()
+    if results[0] is not None:
+        assert (application.status, application.reviewer) == (ApplicationStatus.SUBMITTED, None)
+    else:
+        assert (application.status, application.reviewer) == (ApplicationStatus.UNDER_REVIEW, target)
