@@ -130,8 +130,9 @@ class ApproveCommitForm(ApproveForm):
     confirmation = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 
-def _text_for_the_customer(label, *, rows: int) -> forms.CharField:
-    """Free text staff write for the customer to read (a rejection reason, a progress notice)."""
+def _free_text(label, *, rows: int) -> forms.CharField:
+    """Free text staff write: for the customer to read (a rejection reason, a progress notice) or for staff only
+    (a memo, the reason of a correction) — the label says which."""
     return forms.CharField(
         label=label,
         max_length=2000,
@@ -141,26 +142,16 @@ def _text_for_the_customer(label, *, rows: int) -> forms.CharField:
 
 
 class RejectForm(forms.Form):
-    reason = _text_for_the_customer(_("不受理理由（お客様に表示されます）"), rows=3)
+    reason = _free_text(_("不受理理由（お客様に表示されます）"), rows=3)
     seen_status = forms.CharField(widget=forms.HiddenInput)
 
 
 class NoticeForm(forms.Form):
-    text = _text_for_the_customer(_("通知内容（お客様に表示されます）"), rows=2)
-
-
-def _staff_text(label, *, rows: int) -> forms.CharField:
-    """Free text only staff read (a memo, the reason of a correction)."""
-    return forms.CharField(
-        label=label,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": rows}),
-        validators=[validate_multiline_text],
-    )
+    text = _free_text(_("通知内容（お客様に表示されます）"), rows=2)
 
 
 class InternalNoteForm(forms.Form):
-    note = _staff_text(_("メモ（スタッフだけに表示されます）"), rows=2)
+    note = _free_text(_("メモ（スタッフだけに表示されます）"), rows=2)
 
 
 class StartDateChangeForm(forms.Form):
@@ -170,7 +161,7 @@ class StartDateChangeForm(forms.Form):
         input_formats=["%Y-%m-%d", "%Y/%m/%d"],
         error_messages={"invalid": _("利用開始日は年-月-日（例：2026-12-01）の形で入力してください。")},
     )
-    reason = _staff_text(_("変更の理由（監査ログに記録されます）"), rows=2)
+    reason = _free_text(_("変更の理由（監査ログに記録されます）"), rows=2)
     seen_start_date = forms.DateField(widget=forms.HiddenInput, input_formats=["%Y-%m-%d"])
 
 

@@ -85,6 +85,14 @@ def _locked(application_id: int) -> Application:
     )
 
 
+def _required_text(value: str | None, *, field: str, message: str) -> str:
+    """Free text a staff action needs (a reason, a notice, a memo), stripped; blank is refused on its field."""
+    text = (value or "").strip()
+    if not text:
+        raise DomainError(message, field=field, code="required")
+    return text
+
+
 def _expect_version(application: Application, seen_status: str | None) -> None:
     """The page the staff member acted on showed `seen_status`; if it changed meanwhile, say so."""
     if seen_status is not None and application.status != seen_status:
@@ -517,9 +525,7 @@ def application_start_date_change(
     business day after today; its issued IDs follow, the notice 「NACCSのご利用は…年…月…日から可能です。」 is
     posted, 【NSS】利用開始日変更のお知らせ queued and the change audited with its reason — all or nothing."""
     _require(actor, PERM_REVIEW)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("変更の理由を入力してください。"), field="reason", code="required")
+    reason = _required_text(reason, field="reason", message=_("変更の理由を入力してください。"))
     locked = _locked(application.pk)
     if locked.status != ApplicationStatus.APPROVED:
         raise workflow.IllegalTransition(
@@ -574,9 +580,7 @@ def application_start_date_change(
 def internal_note_add(*, application: Application, actor: User, text: str) -> InternalNote:
     """メモを追加: staff-only text on the application (never shown to the customer), audited."""
     _require(actor, PERM_REVIEW)
-    text = (text or "").strip()
-    if not text:
-        raise DomainError(_("メモを入力してください。"), field="note", code="required")
+    text = _required_text(text, field="note", message=_("メモを入力してください。"))
     note = InternalNote.objects.create(
         application=application, author=actor, text=text, created_at=clock.now()
     )
@@ -590,9 +594,7 @@ def application_reject(
 ) -> Application:
     """不受理: the reason is shown to the customer and sent in 不受理のお知らせ."""
     _require(actor, PERM_REVIEW)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("不受理の理由を入力してください。"), field="reason", code="required")
+    reason = _required_text(reason, field="reason", message=_("不受理の理由を入力してください。"))
     locked = _locked(application.pk)
     _expect_version(locked, seen_status)
     old = workflow.transition(locked, ApplicationStatus.REJECTED)
@@ -619,9 +621,7 @@ def application_reject(
 def progress_notice_post(*, application: Application, actor: User, text: str) -> ProgressNotice:
     """A free-text 進行状況 notice the customer reads on 詳細."""
     _require(actor, PERM_REVIEW)
-    text = (text or "").strip()
-    if not text:
-        raise DomainError(_("通知内容を入力してください。"), field="text", code="required")
+    text = _required_text(text, field="text", message=_("通知内容を入力してください。"))
     locked = _locked(application.pk)
     refusal = progress_notice_refusal(locked)
     if refusal:
