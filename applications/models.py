@@ -218,6 +218,9 @@ class ApplicationStatus(models.TextChoices):
 # 受付 and 内容確認中: the centre still owes an answer. The staff queue's default view, the overdue rule and the
 # partial index application_open_queue all mean these.
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+# 審査終了 and 不受理: the centre's decisions, each with its decided_at. The 業務状況 dashboard and the partial
+# index application_decided mean these.
+DECIDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
 
 
 class Application(models.Model):
@@ -306,6 +309,12 @@ class Application(models.Model):
                 fields=["submitted_at", "id"],
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="application_open_queue",
+            ),
+            # Decisions by day and the time each took (業務状況, reviews/dashboard.py), read from the index alone.
+            models.Index(
+                fields=["decided_at", "submitted_at"],
+                condition=Q(status__in=[status.value for status in DECIDED_STATUSES]),
+                name="application_decided",
             ),
         ]
 

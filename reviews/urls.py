@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import accounts, contracts, views
+from . import accounts, contracts, dashboard, views
 
 app_name = "reviews"
 
 urlpatterns = [
     path("login/", views.staff_login, name="login"),
     path("", views.queue, name="queue"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("applications/<int:pk>/take/", views.application_take, name="take"),
     path("applications/<int:pk>/approve/", views.application_approve, name="approve"),
