@@ -216,7 +216,7 @@ class ApplicationStatus(models.TextChoices):
 
 
 # 受付 and 内容確認中: the centre still owes an answer. The staff queue's default view, the overdue rule and the
-# partial index application_open_queue all mean these.
+# partial indexes application_open_queue and application_open_status_due all mean these.
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 # 審査終了 and 不受理: the centre's decisions, each with its decided_at. The 業務状況 dashboard and the partial
 # index application_decided mean these.
@@ -310,7 +310,13 @@ class Application(models.Model):
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="application_open_queue",
             ),
-            # Decisions by day and the time each took (業務状況, reviews/dashboard.py), read from the index alone.
+            # 業務状況 (reviews/dashboard.py) reads from these alone: the open applications by status and answer-due
+            # date (open and overdue now), and the decisions by day with the time each took.
+            models.Index(
+                fields=["status", "answer_due_on"],
+                condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
+                name="application_open_status_due",
+            ),
             models.Index(
                 fields=["decided_at", "submitted_at"],
                 condition=Q(status__in=[status.value for status in DECIDED_STATUSES]),

@@ -242,10 +242,12 @@ def dashboard_figures(*, today: datetime.date) -> DashboardFigures:
         percentiles = decision_time_percentiles_by_position(
             decided_in_window, count=sum(day.decided for day in days), fractions=fractions
         )
+    # COUNT(status), a column of the partial index application_open_status_due, so that the count reads the
+    # index alone (COUNT(id) would visit every open row).
     open_now = Application.objects.filter(status__in=OPEN_STATUSES).aggregate(
-        submitted=Count("pk", filter=Q(status=ApplicationStatus.SUBMITTED)),
-        under_review=Count("pk", filter=Q(status=ApplicationStatus.UNDER_REVIEW)),
-        overdue=Count("pk", filter=Q(answer_due_on__lt=today)),
+        submitted=Count("status", filter=Q(status=ApplicationStatus.SUBMITTED)),
+        under_review=Count("status", filter=Q(status=ApplicationStatus.UNDER_REVIEW)),
+        overdue=Count("status", filter=Q(answer_due_on__lt=today)),
     )
     return DashboardFigures(
         today=today,

@@ -15,6 +15,14 @@ class Migration(migrations.Migration):
         AddIndexConcurrentlyOnPostgres(
             model_name="application",
             index=models.Index(
+                condition=models.Q(("status__in", ["submitted", "under_review"])),
+                fields=["status", "answer_due_on"],
+                name="application_open_status_due",
+            ),
+        ),
+        AddIndexConcurrentlyOnPostgres(
+            model_name="application",
+            index=models.Index(
                 condition=models.Q(("status__in", ["approved", "rejected"])),
                 fields=["decided_at", "submitted_at"],
                 name="application_decided",
