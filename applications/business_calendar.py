@@ -63,6 +63,19 @@ def business_day_on_or_after(day: datetime.date) -> datetime.date:
     return day if is_business_day(day) else next_business_day(day)
 
 
+def business_days_up_to(day: datetime.date, count: int) -> list[datetime.date]:
+    """The last `count` business days up to `day` (included when it is one), oldest first."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    days: list[datetime.date] = []
+    current = day
+    while len(days) < count:
+        if is_business_day(current):
+            days.append(current)
+        current -= datetime.timedelta(days=1)
+    return days[::-1]
+
+
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """Calendar months later, clamped to the month's last day (11/30 + 3 months = 2/28 or 2/29)."""
     month_index = day.month - 1 + months

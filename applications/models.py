@@ -216,8 +216,11 @@ class ApplicationStatus(models.TextChoices):
 
 
 # 受付 and 内容確認中: the centre still owes an answer. The staff queue's default view, the overdue rule and the
-# partial index application_open_queue all mean these.
+# partial indexes application_open_queue, application_open_by_start and application_open_counts all mean these.
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
+# 審査終了 and 不受理: the centre's decisions, each with its decided_at. The 業務状況 dashboard and the partial
+# index application_decided mean these.
+DECIDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
 
 
 class Application(models.Model):
@@ -319,6 +322,12 @@ class Application(models.Model):
                 fields=["status", "answer_due_on", "reviewer"],
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="application_open_counts",
+            ),
+            # 業務状況 (reviews/dashboard.py): the decisions by day with the time each took.
+            models.Index(
+                fields=["decided_at", "submitted_at"],
+                condition=Q(status__in=[status.value for status in DECIDED_STATUSES]),
+                name="application_decided",
             ),
         ]
 

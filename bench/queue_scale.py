@@ -1,5 +1,6 @@
 """Staff queue at scale: seeds N applications into a scratch PostgreSQL database and times every filter, search
-and page of the staff queue (reviews.selectors.application_queue), printing the plan's scan types.
+and page of the staff queue (reviews.selectors.application_queue) and the 業務状況 dashboard
+(reviews.dashboard.dashboard_figures), printing the scan types of the dashboard's query plans.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nss_bench .venv/bin/python bench/queue_scale.py --rows 1000000
 
@@ -58,24 +59,28 @@ def seed(rows: int) -> None:
             FROM applications_contract c
             """
         )
-        # Statuses: 1% 受付, 0.5% 内容確認中, the rest decided; submitted every 30 s up to now.
+        # Statuses: 1% 受付, 0.5% 内容確認中, the rest decided 1 to 9 hours after receipt (varying with i);
+        # submitted every 30 s up to now.
         cursor.execute(
             f"""
             INSERT INTO applications_application (contract_id, kind, status, reception_number, applicant_name,
                 applicant_department, applicant_phone, applicant_email, desired_start_date, created_by_id,
-                created_at, updated_at, submitted_at, answer_due_on, rejection_reason)
-            SELECT c.id, 'add_customs_broker_ids',
-                CASE WHEN i %% 200 < 2 THEN 'submitted' WHEN i %% 200 = 2 THEN 'under_review'
-                     WHEN i %% 200 < 20 THEN 'rejected' ELSE 'approved' END,
+                created_at, updated_at, submitted_at, answer_due_on, decided_at, rejection_reason)
+            SELECT c.id, 'add_customs_broker_ids', s.status,
                 {reception_number_sql(f"({FIRST_DIGITS} + i)::text")}, 'ベンチ', '', '03-0000-0000',
                 'bench@example.com',
-                current_date + 7, u.id, now(), now(), now() - (%s - i) * interval '30 seconds',
-                (now() - (%s - i) * interval '30 seconds')::date + 1, ''
+                current_date + 7, u.id, now(), now(), s.submitted_at, s.submitted_at::date + 1,
+                CASE WHEN s.status IN ('approved', 'rejected')
+                     THEN s.submitted_at + interval '1 hour' + (i %% 97) * interval '5 minutes' END, ''
             FROM generate_series(1, %s) AS i
+            CROSS JOIN LATERAL (SELECT
+                CASE WHEN i %% 200 < 2 THEN 'submitted' WHEN i %% 200 = 2 THEN 'under_review'
+                     WHEN i %% 200 < 20 THEN 'rejected' ELSE 'approved' END AS status,
+                now() - (%s - i) * interval '30 seconds' AS submitted_at) AS s
             JOIN applications_contract c ON c.id = 1 + (i %% %s)
             JOIN applications_user u ON u.contract_id = c.id
             """,
-            [rows, rows, rows, CONTRACTS],
+            [rows, rows, CONTRACTS],
         )
         cursor.execute(
             """
@@ -86,7 +91,39 @@ def seed(rows: int) -> None:
             FROM applications_application a
             """
         )
-        cursor.execute("ANALYZE")
+        # VACUUM as well: autovacuum keeps a live table's visibility map current, which index-only scans rely on;
+        # a table filled a moment ago has none yet. CHECKPOINT: the seed's gigabyte of dirty pages is written out
+        # now rather than while the cases are timed.
+        cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute("CHECKPOINT")
+
+
+def scan_types(sql: str) -> list[str]:
+    """The scans of the plan PostgreSQL runs for `sql` (EXPLAIN ANALYZE), alike ones taken together: how many,
+    node type, index or table, rows, heap fetches of index-only scans; then the execution time."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()[0]
+    scans: dict[tuple[str, str], list[int]] = {}
+
+    def walk(node):
+        if "Scan" in node["Node Type"]:
+            key = (node["Node Type"], node.get("Index Name") or node.get("Relation Name") or "")
+            seen = scans.setdefault(key, [0, 0, 0])
+            seen[0] += 1
+            seen[1] += node["Actual Rows"]
+            seen[2] += node.get("Heap Fetches", 0)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan["Plan"])
+    lines = []
+    for (node_type, where), (count, rows, fetches) in scans.items():
+        fetched = f", {fetches} heap fetches" if node_type == "Index Only Scan" else ""
+        lines.append(f"{count} × {node_type} on {where} ({rows:,} rows{fetched})")
+    return [*lines, f"execution {plan['Execution Time']:.1f} ms"]
 
 
 def timed(label, func, repeat=7):
@@ -113,6 +150,7 @@ def main():
     from django.db import connection
 
     from applications import clock
+    from reviews.dashboard import dashboard_figures
     from reviews.selectors import application_queue
 
     if not args.keep:
@@ -167,6 +205,24 @@ def main():
         print(
             f"| {label} | {len(page.rows)} | {median:.1f} | {worst:.1f} | {len(captured.captured_queries)} |"
         )
+
+    with CaptureQueriesContext(connection) as captured:
+        dashboard_figures(today=today)
+    _label, median, worst, figures = timed("dashboard", lambda: dashboard_figures(today=today))
+    print(f"\n業務状況 over {total:,} applications (PostgreSQL, median / max of 7 runs)\n")
+    print("| case | figures | median ms | max ms | queries |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    shown = (
+        f"{figures.received:,} received, {figures.decided:,} decided in {len(figures.days)} business days; "
+        f"median {figures.median_hours:.1f} h, p90 {figures.p90_hours:.1f} h; "
+        f"{figures.open:,} open, {figures.overdue:,} overdue"
+    )
+    print(f"| dashboard_figures | {shown} | {median:.1f} | {worst:.1f} | {len(captured.captured_queries)} |")
+    print("\nplans of the dashboard's queries (EXPLAIN ANALYZE):")
+    for number, query in enumerate(captured.captured_queries, start=1):
+        print(f"  {number}. {query['sql'][:110]}…")
+        for line in scan_types(query["sql"]):
+            print(f"       {line}")
 
 
 if __name__ == "__main__":

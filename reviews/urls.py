@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import accounts, contracts, views
+from . import accounts, contracts, dashboard, views
 
 app_name = "reviews"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("queue.csv", views.queue_export, name="queue-export"),
     path("applications/take/", views.bulk_take, name="bulk-take"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("applications/<int:pk>/", views.application_detail, name="application"),
     path("applications/<int:pk>/take/", views.application_take, name="take"),
     path("applications/<int:pk>/release/", views.application_release, name="release"),

@@ -64,6 +64,7 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
     "staff-application": 12,  # + the internal notes
     "staff-approve-confirm": 12,
+    "staff-dashboard": 8,
     "staff-contracts": 6,
     "staff-contract": 11,
     "utb-menu": 2,
@@ -276,6 +277,18 @@ def staff_queue(env: Env, n: int) -> Call:
     return Call(reverse("reviews:queue"), expect=oldest.reception_number)
 
 
+def staff_dashboard(env: Env, n: int) -> Call:
+    """n applications received in the last business days, every other one decided some hours later."""
+    reviewer, approver = _staff(env)
+    have = env.state.setdefault("dashboard_rows", 0)
+    for index in range(have, n):
+        application = review_services.application_take(application=submitted_application(), actor=reviewer)
+        if index % 2 == 0:
+            review_services.application_approve(application=application, actor=approver)
+    env.state["dashboard_rows"] = n
+    return Call(reverse("reviews:dashboard"), expect=f'data-figure="open">{n // 2}件<')
+
+
 def staff_application(env: Env, n: int) -> Call:
     """An approved application with n IDs, n notices, n extra audit entries and n e-mails (sent, failed, resent)."""
     reviewer, approver = _staff(env)
@@ -441,6 +454,7 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "application-detail": application_detail,
     "id-notice": id_notice,
     "staff-queue": staff_queue,
+    "staff-dashboard": staff_dashboard,
     "staff-application": staff_application,
     "staff-approve-confirm": staff_approve_confirm,
     "staff-contracts": staff_contracts,

@@ -30,15 +30,15 @@ class Migration(migrations.Migration):
                 'ordering': ['created_at', 'id'],
             },
         ),
-        applications.migration_operations.AddIndexOnline(
+        applications.migration_operations.AddIndexConcurrentlyOnPostgres(
             model_name='application',
             index=models.Index(condition=models.Q(('status__in', ['submitted', 'under_review'])), fields=['desired_start_date', 'id'], name='application_open_by_start'),
         ),
-        applications.migration_operations.AddIndexOnline(
+        applications.migration_operations.AddIndexConcurrentlyOnPostgres(
             model_name='application',
             index=models.Index(fields=['desired_start_date', 'id'], name='application_by_start'),
         ),
-        applications.migration_operations.AddIndexOnline(
+        applications.migration_operations.AddIndexConcurrentlyOnPostgres(
             model_name='application',
             index=models.Index(condition=models.Q(('status__in', ['submitted', 'under_review'])), fields=['status', 'answer_due_on', 'reviewer'], name='application_open_counts'),
         ),

@@ -16,6 +16,7 @@ from applications.business_calendar import (
     add_business_days,
     add_months,
     business_day_on_or_after,
+    business_days_up_to,
     holiday_name,
     is_business_day,
     is_public_holiday,
@@ -207,6 +208,37 @@ def test_add_business_days_counts_exactly_count_business_days(start, count):
     assert sum(_oracle_is_business_day(day) for day in between) == count
     if count:
         assert _oracle_is_business_day(result)
+
+
+# --- business_days_up_to ---
+
+
+def test_business_days_up_to_a_business_day_end_with_it_oldest_first():
+    # Golden Week 2027: 4/29 昭和の日, 5/3–5/5 holidays, weekends in between.
+    expected = [D(2027, 4, 27), D(2027, 4, 28), D(2027, 4, 30), D(2027, 5, 6)]
+    assert business_days_up_to(D(2027, 5, 6), 4) == expected
+
+
+def test_business_days_up_to_a_holiday_end_with_the_business_day_before_it():
+    assert business_days_up_to(D(2027, 5, 5), 2) == [D(2027, 4, 28), D(2027, 4, 30)]
+
+
+def test_business_days_up_to_zero_is_none_and_a_negative_count_is_refused():
+    assert business_days_up_to(D(2027, 5, 6), 0) == []
+    with pytest.raises(ValueError, match="negative"):
+        business_days_up_to(D(2027, 5, 6), -1)
+
+
+@hypothesis_settings(max_examples=100)
+@given(
+    day=st.dates(min_value=D(2025, 3, 1), max_value=D(2029, 12, 31)),
+    count=st.integers(min_value=1, max_value=25),
+)
+def test_business_days_up_to_are_exactly_the_last_count_business_days(day, count):
+    result = business_days_up_to(day, count)
+    span = [result[0] + datetime.timedelta(days=n) for n in range((day - result[0]).days + 1)]
+    assert result == [d for d in span if _oracle_is_business_day(d)]
+    assert len(result) == count
 
 
 # --- add_months ---

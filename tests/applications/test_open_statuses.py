@@ -1,5 +1,5 @@
 """受付 and 内容確認中 are "open" in one place (applications.models.OPEN_STATUSES): the overdue rule, the staff
-queue's default view and the partial index of open applications all use that one tuple."""
+queue's default view and the partial indexes of open applications all use that one tuple."""
 
 import datetime
 
@@ -25,8 +25,11 @@ def test_only_an_open_application_past_its_answer_due_date_is_overdue(status):
     assert not Application(status=status, answer_due_on=TODAY).is_overdue_on(TODAY)
 
 
-def test_the_open_queue_index_covers_exactly_the_open_statuses():
-    [index] = [index for index in Application._meta.indexes if index.name == "application_open_queue"]
+@pytest.mark.parametrize(
+    "name", ["application_open_queue", "application_open_counts", "application_open_by_start"]
+)
+def test_the_open_indexes_cover_exactly_the_open_statuses(name):
+    [index] = [index for index in Application._meta.indexes if index.name == name]
     assert index.condition.children == [("status__in", [status.value for status in OPEN_STATUSES])]
 
 

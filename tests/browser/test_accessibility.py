@@ -7,6 +7,7 @@ through the real services, at FROZEN_AT (a Monday 10:00 JST, inside the UTB hour
 """
 
 import base64
+import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from applications import business_calendar, clock, rules
 from applications.models import Application, ApplicationStatus
-from reviews.services import application_approve, application_take
+from reviews.services import application_approve, application_reject, application_take
 from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button, log_in, staff_log_in
 from tests.browser.test_filing_journey import field as labelled
 from tests.factories import (
@@ -552,6 +553,42 @@ def test_staff_screens(page: Page, customer, screenshot):
     audit.check("staff-enrol-invalid")
 
     assert len(audit.screens) == 20
+    audit.assert_clean()
+
+
+def test_staff_dashboard_screen(page: Page, clock_at_frozen, screenshot):
+    """業務状況 with some weeks of work behind it: the SVG chart is an image named by its title, the same figures
+    are a table."""
+    audit = Audit(page, screenshot)
+    reviewer = staff_with_device("reviewer", email="reviewer@nacc.example")
+    approver = staff_with_device("approver", email="approver@nacc.example")
+    for days_ago, hours, decide in [
+        (27, 5, "approve"),
+        (20, 30, "approve"),
+        (15, 2, "reject"),
+        (9, 4, "approve"),
+        (8, 26, "approve"),
+        (6, 3, "approve"),
+        (2, 1, "reject"),
+        (2, None, None),
+        (1, None, None),
+    ]:
+        clock_at_frozen.move_to(FROZEN_AT - datetime.timedelta(days=days_ago))
+        application = submitted_application()
+        if decide:
+            application = application_take(application=application, actor=reviewer)
+            clock_at_frozen.shift(datetime.timedelta(hours=hours))
+            if decide == "approve":
+                application_approve(application=application, actor=approver)
+            else:
+                application_reject(application=application, actor=reviewer, reason="書類不備")
+    clock_at_frozen.move_to(FROZEN_AT)
+
+    staff_log_in(page, reviewer, PASSWORD)
+    page.get_by_role("navigation", name="スタッフメニュー").get_by_role("link", name="業務状況").click()
+    audit.check("staff-dashboard")
+    expect(page.get_by_role("img", name="営業日ごとの受付件数と決定件数")).to_be_visible()
+    expect(page.get_by_role("table", name="営業日ごとの件数").locator("tbody tr")).to_have_count(20)
     audit.assert_clean()
 
 

@@ -175,6 +175,7 @@ EXPECTED: dict[str, Row] = {
     "applications:id-notice": row(PORTAL, "GET", "approved",          L,   OK,   N,     F,   F,   L),
     "reviews:login":          row(PUBLIC, "GET POST", None,            OK,  OK,   OK,    OK,  OK,  OK),
     "reviews:queue":          row(STAFF_AREA, "GET", None,             L,   F,    F,     OK,  OK,  L),
+    "reviews:dashboard":      row(STAFF_AREA, "GET", None,             L,   F,    F,     OK,  OK,  L),
     "reviews:application":    row(STAFF_AREA, "GET", "submitted",      L,   F,    F,     OK,  OK,  L),
     "reviews:take":           row(STAFF_AREA, "POST", "submitted",     L,   F,    F,     R,   R,   L),
     # With NSS_FOUR_EYES off (the default) a reviewer may approve; with it on the service refuses with a
