@@ -126,6 +126,30 @@ def scan_types(sql: str) -> list[str]:
     return [*lines, f"execution {plan['Execution Time']:.1f} ms"]
 
 
+class CountsPage:
+    """The counts, shaped like a page for the table below (its rows: the four figures)."""
+
+    def __init__(self, counts):
+        self.rows = [counts.submitted, counts.under_review, counts.overdue, counts.mine]
+
+
+def staff_for_mine():
+    """A reviewer holding a third of the seeded 内容確認中 applications (自分の担当 and its count)."""
+    from django.db import connection
+
+    from applications.models import User
+
+    staff, _created = User.objects.get_or_create(username="bench-reviewer", defaults={"is_staff": True})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE applications_application SET reviewer_id = %s WHERE status = 'under_review' AND id %% 3 = 0",
+            [staff.pk],
+        )
+        # The update leaves those pages out of the visibility map; without this the index-only scans visit the heap.
+        cursor.execute("VACUUM (ANALYZE) applications_application")
+    return staff
+
+
 def timed(label, func, repeat=7):
     samples = []
     for _ in range(repeat):
@@ -151,7 +175,7 @@ def main():
 
     from applications import clock
     from reviews.dashboard import dashboard_figures
-    from reviews.selectors import application_queue
+    from reviews.selectors import application_queue, queue_counts
 
     if not args.keep:
         call_command("migrate", verbosity=0)
@@ -164,6 +188,8 @@ def main():
         cursor.execute("SELECT count(*) FROM applications_application")
         total = cursor.fetchone()[0]
     first = application_queue(status="", today=today)
+    second = application_queue(status="", after=first.next_cursor, today=today)
+    staff = staff_for_mine()
     deep_cursor = None
     with connection.cursor() as cursor:
         cursor.execute(
@@ -192,6 +218,22 @@ def main():
         ),
         ("search 利用者コード", lambda: application_queue(status="", q="B0042", today=today)),
         ("search company name part", lambda: application_queue(status="", q="ベンチ4242", today=today)),
+        ("search office name part", lambda: application_queue(status="", q="本社", today=today)),
+        ("open, by 利用開始希望日", lambda: application_queue(sort="start", today=today)),
+        (
+            "all statuses, by 利用開始希望日 (latest first)",
+            lambda: application_queue(status="", sort="-start", today=today),
+        ),
+        ("all statuses, newest first", lambda: application_queue(status="", sort="-submitted", today=today)),
+        (
+            "all statuses, previous page",
+            lambda: application_queue(status="", before=second.previous_cursor, today=today),
+        ),
+        ("自分の担当", lambda: application_queue(mine=staff, today=today)),
+        (
+            "counts (受付, 内容確認中, 超過, 自分の担当)",
+            lambda: CountsPage(queue_counts(actor=staff, today=today)),
+        ),
     ]
     print(f"\nstaff queue over {total:,} applications (PostgreSQL, median / max of 7 runs, 50 rows a page)\n")
     print("| case | rows | median ms | max ms | queries |")
@@ -205,6 +247,22 @@ def main():
         print(
             f"| {label} | {len(page.rows)} | {median:.1f} | {worst:.1f} | {len(captured.captured_queries)} |"
         )
+
+    print("\nplans of the queue's default first page and of its counts (EXPLAIN ANALYZE):")
+    for label, func in (
+        ("first page", lambda: application_queue(today=today)),
+        ("counts", lambda: queue_counts(actor=staff, today=today)),
+        ("by 利用開始希望日", lambda: application_queue(sort="start", today=today)),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            func()
+        print(f"  {label}:")
+        for query in captured.captured_queries:
+            if not query["sql"].startswith("SELECT"):
+                continue
+            print(f"    {query['sql'][:110]}…")
+            for line in scan_types(query["sql"]):
+                print(f"       {line}")
 
     with CaptureQueriesContext(connection) as captured:
         dashboard_figures(today=today)
