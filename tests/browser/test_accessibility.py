@@ -513,6 +513,10 @@ def test_staff_screens(page: Page, customer, screenshot):
     expect(page.locator('[data-bulk-result="taken"]')).to_have_count(1)
     page.goto(f"/staff/applications/{second.pk}/")
     audit.check("staff-application", "staff-application-held")
+    # 担当者を変更 with nobody chosen: the error is announced with the field
+    button(page, "担当者を変更").click()
+    audit.check("staff-application", "staff-application-reassign-errors")
+    assert_error_announced(page, "新しい担当者", "このフィールドは必須です。")
 
     # Staff accounts (approvers): the list with its form, the form's errors, a new account (told where its
     # enrolment link went), the link reissued.
@@ -552,7 +556,7 @@ def test_staff_screens(page: Page, customer, screenshot):
     page.goto(link)
     audit.check("staff-enrol-invalid")
 
-    assert len(audit.screens) == 20
+    assert len(audit.screens) == 21
     audit.assert_clean()
 
 

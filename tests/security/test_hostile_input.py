@@ -22,13 +22,14 @@ import unicodedata
 from email.utils import make_msgid
 
 import pytest
+from auditlog.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 from hypothesis import Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
-from applications import clock, rules
-from applications.models import ApplicationItem, ApplicationStatus, ProgressNotice
+from applications import business_calendar, clock, rules
+from applications.models import ApplicationItem, ApplicationStatus, InternalNote, ProgressNotice
 from applications.validators import INVISIBLE_LETTERS, text_problem
 from notifications import services as notification_services
 from reviews import services as review_services
@@ -220,6 +221,12 @@ def staff(reviewer) -> Client:
     """The reviewer, logged in once per test: a TOTP code is accepted only once (replay protection), and the
     clock stands still, so the examples share this client."""
     return otp_login(hostile_client(), reviewer)
+
+
+@pytest.fixture
+def approver_staff(approver) -> Client:
+    """An approver, logged in once per test like `staff`."""
+    return otp_login(hostile_client(), approver)
 
 
 def utb_client(naccs_id) -> Client:
@@ -454,6 +461,8 @@ def test_staff_queue_with_hostile_filters_never_fails(reviewer, staff, params):
     seen_status=st.one_of(hostile_text, st.just(ApplicationStatus.UNDER_REVIEW)),
 )
 def test_staff_approve_refuses_hostile_values_with_a_message(reviewer, staff, start_date, seen_status):
+    """Hostile values at both steps: 承認内容を確認する (a GET) refuses them with a message or shows the plan, and
+    changes nothing either way; 承認する with them and any confirmation is refused, nothing issued."""
     assume(start_date != "valid" or seen_status != ApplicationStatus.UNDER_REVIEW)
     application = review_services.application_take(application=submitted_application(), actor=reviewer)
     data = {
@@ -461,15 +470,106 @@ def test_staff_approve_refuses_hostile_values_with_a_message(reviewer, staff, st
         "seen_status": seen_status,
     }
     client = staff
+    url = reverse("reviews:approve-confirm", kwargs={"pk": application.pk})
+    response = send(client, "get", url, data, follow=True)
+    assert response.status_code == 200
+    assert_told(response)
+    assert_no_raw_html(response)
     response = send(
-        client, "post", reverse("reviews:approve", kwargs={"pk": application.pk}), data, follow=True
+        client,
+        "post",
+        reverse("reviews:approve", kwargs={"pk": application.pk}),
+        {**data, "confirmation": start_date},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert_told(response)
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
+    assert not application.issued_ids.exists()
+
+
+@examples(25)
+@given(note=hostile_text)
+def test_staff_note_is_refused_with_a_message_or_stored_and_shown_escaped(reviewer, staff, note):
+    application = submitted_application()
+    url = reverse("reviews:note", kwargs={"pk": application.pk})
+    response = send(staff, "post", url, {"note": note})
+    notes = list(InternalNote.objects.filter(application=application))
+    if response.status_code == 302:
+        assert len(notes) == 1
+        assert_clean_for_the_database(notes[0].text)
+        assert_shown_escaped(
+            send(staff, "get", reverse("reviews:application", kwargs={"pk": application.pk})), notes[0].text
+        )
+    else:
+        assert response.status_code == 200
+        assert Page(response).field_errors("note").strip()
+        assert_no_raw_html(response)
+        assert notes == []
+
+
+@examples(25)
+@given(
+    start_date=st.one_of(hostile_text, st.just("valid")),
+    reason=st.one_of(hostile_text, st.just("お客様のご依頼")),
+    seen=st.one_of(hostile_text, st.just("seen")),
+)
+def test_staff_start_date_change_with_hostile_values_is_refused_or_applied_whole(
+    reviewer, staff, start_date, reason, seen
+):
+    application = review_services.application_take(application=submitted_application(), actor=reviewer)
+    review_services.application_approve(application=application, actor=reviewer)
+    application.refresh_from_db()
+    old = application.start_date
+    new = business_calendar.add_business_days(old, 1)
+    data = {
+        "start_date": new.isoformat() if start_date == "valid" else start_date,
+        "reason": reason,
+        "seen_start_date": old.isoformat() if seen == "seen" else seen,
+    }
+    response = send(
+        staff, "post", reverse("reviews:start-date", kwargs={"pk": application.pk}), data, follow=True
     )
     assert response.status_code == 200
     assert_told(response)
     assert_no_raw_html(response)
     application.refresh_from_db()
-    if "承認しました" not in messages(response):
-        assert application.status == ApplicationStatus.UNDER_REVIEW
+    moved = application.start_date != old
+    ids = set(application.issued_ids.values_list("start_date", flat=True))
+    assert ids == {application.start_date}, "the IDs always follow the application's date"
+    assert ProgressNotice.objects.filter(application=application, text__contains="年").exists() == moved
+    if moved:
+        assert_clean_for_the_database(
+            LogEntry.objects.filter(
+                object_id=application.pk, additional_data__action="application_start_date_change"
+            )
+            .get()
+            .additional_data["reason"]
+        )
+
+
+@examples(25)
+@given(ids=st.lists(hostile_text, min_size=1, max_size=5), reviewer_value=hostile_text)
+def test_staff_bulk_take_and_reassign_with_hostile_values_never_fail(
+    staff, approver_staff, ids, reviewer_value
+):
+    application = submitted_application()
+    response = send(staff, "post", reverse("reviews:bulk-take"), {"applications": ids}, follow=True)
+    assert response.status_code == 200
+    assert_told(response)
+    assert_no_raw_html(response)
+    response = send(
+        approver_staff,
+        "post",
+        reverse("reviews:reassign", kwargs={"pk": application.pk}),
+        {"reviewer": reviewer_value, "seen_reviewer": reviewer_value},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert_told(response)
+    application.refresh_from_db()
+    assert application.reviewer is None
 
 
 @examples(25)
