@@ -194,6 +194,7 @@ EMAIL_KINDS = {
     "customer_password_reset": _("パスワード再設定のご案内"),
     "customer_invitation": _("アカウントへのご招待"),
     "application_start_date_changed": _("利用開始日変更のお知らせ"),
+    "application_withdrawn": _("申込取下げのお知らせ"),
 }
 # Recorded as ProcessingMethod codes (one or a list); shown by their names.
 METHOD_KEYS = frozenset({"processing_method", "processing_methods"})

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from notifications.services import email_application_received_queue
+from notifications.services import email_application_received_queue, email_application_withdrawn_queue
 
 from . import audit, business_calendar, clock, roles, rules, workflow
 from .email_context import application_email_context
@@ -122,10 +122,18 @@ def application_item_add(
 
 
 @transaction.atomic
-def application_item_remove(*, application: Application, item_id: int) -> None:
-    """Remove one ID from 申込情報 (screen 5). An id that is not this draft's is a no-op, never another's row."""
+def application_item_remove(*, application: Application, item_id: int) -> ApplicationItem | None:
+    """Remove one ID from 申込情報 (screen 5) and return it (with its processing method), so the screen can say
+    what was removed. An id that is not this draft's is a no-op (None), never another's row."""
     draft = _locked_draft(application.pk)
-    ApplicationItem.objects.filter(application=draft, pk=item_id).delete()
+    item = (
+        ApplicationItem.objects.select_related("processing_method")
+        .filter(application=draft, pk=item_id)
+        .first()
+    )
+    if item is not None:
+        item.delete()
+    return item
 
 
 @transaction.atomic
@@ -209,6 +217,9 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
     old = workflow.transition(locked, ApplicationStatus.WITHDRAWN)
     locked.save(update_fields=["status", "updated_at"])
     audit.record(locked, actor=actor, action="application_withdraw", changes={"status": [old, locked.status]})
+    email_application_withdrawn_queue(
+        application_id=locked.pk, to=locked.applicant_email, context=application_email_context(locked)
+    )
     return locked
 
 

@@ -76,7 +76,17 @@ def add_ids(request, pk):
             item_id = int(request.POST["remove"])
         except ValueError:
             item_id = 0
-        services.application_item_remove(application=application, item_id=item_id)
+        removed = services.application_item_remove(application=application, item_id=item_id)
+        if removed is not None:
+            messages.success(
+                request,
+                _("削除しました：%(method)s・希望識別番号 %(identifier)s・%(name)s")
+                % {
+                    "method": removed.processing_method.name,
+                    "identifier": removed.desired_identifier or _("指定なし"),
+                    "name": removed.broker_name,
+                },
+            )
         form = AddIdsForm(initial=request.POST.dict(), **form_kwargs)
     else:
         action = AddIdsForm.PROCEED if "proceed" in request.POST else AddIdsForm.ADD
@@ -168,17 +178,23 @@ def application_detail(request, pk):
     return render(request, "applications/application_detail.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @customer_required
 def withdraw(request, pk):
-    """取下げ (screen 9): only while 受付; refused with a message once a reviewer has taken it."""
+    """取下げ (screen 9): GET asks for the confirmation (`withdraw-confirm`), POST withdraws; only while 受付, refused
+    with a message once a reviewer has taken it."""
     application = selectors.application_get(user=request.user, application_id=pk)
+    if request.method == "GET":
+        if not workflow.can_transition(application.status, ApplicationStatus.WITHDRAWN):
+            messages.error(request, _("この申込は取り下げできません。"))
+            return redirect("applications:application-detail", pk=application.pk)
+        return render(request, "applications/withdraw_confirm.html", {"application": application})
     try:
         services.application_withdraw(application=application, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("申込を取り下げました。"))
+        messages.success(request, _("申込を取り下げました。確認のメールをお送りします。"))
     return redirect("applications:application-detail", pk=application.pk)
 
 

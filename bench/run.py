@@ -138,6 +138,7 @@ def production_env(database_url: str, redis_url: str, static_root: str) -> dict[
         # on loopback where production has a TLS-terminating proxy in front.
         "DJANGO_PRODUCTION": "true",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "NSS_BASE_URL": "https://nss.example",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "NSS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DJANGO_LOG_LEVEL": "WARNING",

@@ -31,6 +31,12 @@ CREDENTIAL_BODY_REMOVED = (
 
 
 def _render(template: str, context: dict) -> tuple[str, str, str]:
+    # Every e-mail ends with who to contact (templates/notifications/_signature.*).
+    context = {
+        "centre_name": settings.NSS_CENTRE_NAME,
+        "centre_contact": settings.NSS_CENTRE_CONTACT,
+        **context,
+    }
     # E-mails are written in Japanese whatever the language of the screen that caused them.
     with translation.override(settings.LANGUAGE_CODE):
         subject = " ".join(render_to_string(f"notifications/{template}_subject.txt", context).split())
@@ -295,4 +301,11 @@ def email_application_start_date_changed_queue(
         context=context,
         topic="application",
         topic_id=application_id,
+    )
+
+
+def email_application_withdrawn_queue(*, to: str, context: dict, application_id: int | None = None) -> Email:
+    """【NSS】申込取下げのお知らせ: the customer withdrew the application (取下げ)."""
+    return email_queue(
+        kind="application_withdrawn", to=to, context=context, topic="application", topic_id=application_id
     )

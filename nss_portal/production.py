@@ -50,6 +50,7 @@ def production_problems(
     database_url_set: bool,
     redis_url: str,
     tasks_eager: bool,
+    base_url: str = "",
 ) -> list[str]:
     """What keeps these settings from running in production, one phrase per variable; empty when nothing does."""
     problems = []
@@ -73,6 +74,10 @@ def production_problems(
         problems.append("REDIS_URL is not set")
     if tasks_eager:
         problems.append("CELERY_TASK_ALWAYS_EAGER=true runs tasks inside web requests (embedded demo only)")
+    if not base_url:
+        problems.append("NSS_BASE_URL is not set (the address the links in e-mails point to)")
+    elif not base_url.startswith("https://"):
+        problems.append("NSS_BASE_URL is not an https:// address")
     return problems
 
 

@@ -143,6 +143,7 @@ if PRODUCTION:
         database_url_set=bool(env("DATABASE_URL", default="")),
         redis_url=REDIS_URL,
         tasks_eager=env.bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+        base_url=env("NSS_BASE_URL", default=""),
     )
 if _problems:
     raise _production.refusal(_problems, production=PRODUCTION)
@@ -256,8 +257,15 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="NSS <nss-noreply@naccs.example>")
-# Absolute base of links in e-mails (the login link of 利用申込確認完了のお知らせ).
+# Absolute base of every link in e-mails (required, https://, in production: nss_portal/production.py).
 NSS_BASE_URL = env("NSS_BASE_URL", default="http://127.0.0.1:8000")
+# Who the customer contacts: the block every e-mail ends with (its lines, separated by commas), under a note that
+# the sending address takes no replies.
+NSS_CENTRE_NAME = env("NSS_CENTRE_NAME", default="NACCSセンター")
+NSS_CENTRE_CONTACT = env.list(
+    "NSS_CENTRE_CONTACT",
+    default=["NACCSセンター ヘルプデスク", "電話：0120-000-000（平日 9:00～17:00）", "https://www.naccs.jp/"],
+)
 
 # CELERY
 # ------------------------------------------------------------------------------

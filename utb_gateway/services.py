@@ -350,9 +350,10 @@ def _register(
 @dataclass(frozen=True)
 class Utb01Item:
     user_id: str
-    processing_method: str
+    processing_method: str  # the code (the API's field)
     licence_number: str | None
     registered_at: datetime.datetime | None
+    processing_method_name: str = ""  # what the screen shows
 
 
 @dataclass(frozen=True)
@@ -388,6 +389,7 @@ def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -
             Utb01Item(
                 user_id=broker.naccs_user_id,
                 processing_method=broker.processing_method.code,
+                processing_method_name=broker.processing_method.name,
                 licence_number=registration.licence_number if registration else None,
                 registered_at=registration.registered_at if registration else None,
             )

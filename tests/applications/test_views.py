@@ -318,6 +318,11 @@ def test_the_screen_5_loop_keeps_the_date_and_the_remaining_ids_through_confirm_
         add_ids_url(draft), {"remove": str(first.pk), "desired_start_date": freeze.isoformat()}
     )
     assert Page(response).item_rows() == [["1", method("netnaccs").name, "指定なし", "通関 二郎", "削除"]]
+    # the screen says what was removed
+    assert (
+        f"削除しました：{method('interactive').name}・希望識別番号 A1B・通関 一郎"
+        in Page(response).page_errors()
+    )
 
     response = customer_client.post(
         add_ids_url(draft), {"proceed": "1", "desired_start_date": freeze.isoformat()}

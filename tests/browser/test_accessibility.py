@@ -403,6 +403,11 @@ def test_customer_screens(page: Page, customer, screenshot):
     audit.check("application-list")
     button(page, f"{number}の詳細").click()
     audit.check("application-detail", "application-detail-submitted")
+    # 取下げ asks first (withdraw-confirm); the customer changes their mind
+    page.get_by_role("link", name="申込を取り下げる").click()
+    audit.check("withdraw-confirm")
+    page.get_by_role("link", name="取り下げない（詳細に戻る）").click()
+    assert_screen(page, "application-detail")
     button(page, "戻る").click()
     assert_screen(page, "application-list")
     button(page, f"{approved.reception_number}の詳細").click()
@@ -410,7 +415,7 @@ def test_customer_screens(page: Page, customer, screenshot):
     button(page, "ID通知内容").click()
     audit.check("id-notice")
 
-    assert len(audit.screens) == 16
+    assert len(audit.screens) == 17
     audit.assert_clean()
 
 

@@ -3,12 +3,14 @@ after commit, at most once per row, failures retried with backoff and ending FAI
 sweeper, staff resend, a broker that is down at commit, the three e-mails' content and the staff page."""
 
 import datetime
+import re
 import smtplib
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -487,7 +489,48 @@ def test_the_receipt_content(django_capture_on_commit_callbacks):
         assert "通関 士0" in body
         assert "通関 士1" in body
         assert "翌営業日" in body
+        # SPEC §5 / issue: the receipt leads to the application too
+        assert f"{settings.NSS_BASE_URL}/login/?next=/applications/{application.pk}/" in body
     assert_utf8_multipart(message)
+
+
+NO_REPLY = "このメールは送信専用のアドレスから送信しています。ご返信いただいてもお答えできません。"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "application_received",
+        "application_approved",
+        "application_rejected",
+        "application_start_date_changed",
+        "application_withdrawn",
+        "staff_enrolment",
+        "customer_invitation",
+        "customer_password_reset",
+    ],
+)
+def test_every_email_ends_with_the_no_reply_note_and_the_centres_contact_and_links_from_the_base_url(
+    settings, kind
+):
+    settings.NSS_BASE_URL = "https://nss.example.jp"
+    settings.NSS_CENTRE_NAME = "テストセンター"
+    settings.NSS_CENTRE_CONTACT = ["ヘルプデスク", "電話：03-0000-0000"]
+    context = {
+        "login_url": "https://nss.example.jp/login/",
+        "link_url": "https://nss.example.jp/enrol/x/",
+        "reception_number": "1000001L",
+        "items": [],
+    }
+    subject, text, html = services._render(kind, context)
+    assert subject.startswith("【NSS】")
+    assert text.rstrip().endswith("電話：03-0000-0000"), text
+    for body in (text, html):
+        assert NO_REPLY in body
+        assert "テストセンター NSS" in body
+        assert "ヘルプデスク" in body and "電話：03-0000-0000" in body
+        for link in re.findall(r"https?://[^\s\"<>]+", body):
+            assert link.startswith("https://nss.example.jp/"), link
 
 
 def test_the_confirmation_content_and_its_login_link_lead_to_the_application(

@@ -27,6 +27,7 @@ VALID = {
     "DATABASE_URL": "postgres://nss@127.0.0.1:5432/nss_never_connected",
     "REDIS_URL": "redis://127.0.0.1:6379/9",
     "DJANGO_ALLOWED_HOSTS": "nss.example.jp,127.0.0.1",
+    "NSS_BASE_URL": "https://nss.example.jp",
 }
 
 
@@ -87,6 +88,9 @@ def assert_refused(result: subprocess.CompletedProcess, *phrases: str) -> None:
         ({"DATABASE_URL": "sqlite:////tmp/nss-prod.sqlite3"}, "DATABASE_URL is not a PostgreSQL URL"),
         ({"REDIS_URL": None}, "REDIS_URL is not set"),
         ({"CELERY_TASK_ALWAYS_EAGER": "true"}, "CELERY_TASK_ALWAYS_EAGER=true"),
+        # The links in e-mails: the embedded default (http://127.0.0.1:8000) would send customers nowhere.
+        ({"NSS_BASE_URL": None}, "NSS_BASE_URL is not set"),
+        ({"NSS_BASE_URL": "http://nss.example.jp"}, "NSS_BASE_URL is not an https:// address"),
     ],
 )
 def test_a_management_command_refuses_to_start_naming_the_setting(changes, phrase):

@@ -171,7 +171,8 @@ EXPECTED: dict[str, Row] = {
                               row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "applications:application-detail":
                               row(PORTAL, "GET", "submitted",         L,   OK,   N,     F,   F,   L),
-    "applications:withdraw":  row(PORTAL, "POST", "submitted",        L,   R,    N,     F,   F,   L),
+    # GET asks for the confirmation, POST withdraws.
+    "applications:withdraw":  row(PORTAL, "GET POST", "submitted",    L,   OK,   N,     F,   F,   L),
     "applications:id-notice": row(PORTAL, "GET", "approved",          L,   OK,   N,     F,   F,   L),
     "reviews:login":          row(PUBLIC, "GET POST", None,            OK,  OK,   OK,    OK,  OK,  OK),
     "reviews:queue":          row(STAFF_AREA, "GET", None,             L,   F,    F,     OK,  OK,  L),

@@ -43,5 +43,5 @@ def test_head_on_the_staff_pages(client, reviewer):
 
 def test_head_is_still_refused_where_only_post_is_allowed(customer_client, customer):
     application = submitted_application(contract=customer.contract)
-    response = customer_client.head(reverse("applications:withdraw", kwargs={"pk": application.pk}))
+    response = customer_client.head(reverse("reviews:take", kwargs={"pk": application.pk}))
     assert response.status_code == 405

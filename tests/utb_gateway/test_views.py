@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from applications import crypto
-from applications.models import NaccsUserId
+from applications.models import NaccsUserId, ProcessingMethod
 from reviews.services import application_approve, application_take
 from tests.factories import (
     FROZEN_AT,
@@ -403,9 +403,12 @@ def test_utb01_lists_every_broker_id_with_its_number_or_unregistered(
         for row in table.find_all("tr")
         if "data-user-id" in row.attrs
     ]
+    # the screen names the processing method (the API gives its code)
+    name = ProcessingMethod.objects.get(code="interactive").name
+    assert name != "interactive"
     assert rows == [
-        ["1ANACA0A", "interactive", "未登録", "—"],
-        ["1ANACY27", "interactive", "29-10", "2026/11/16 10:05"],
+        ["1ANACA0A", name, "未登録", "—"],
+        ["1ANACY27", name, "29-10", "2026/11/16 10:05"],
     ]
 
 
