@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Now
+from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,8 @@ class ProcessingMethod(models.Model):
 
     code = models.SlugField(_("コード"), max_length=30, unique=True)
     name = models.CharField(_("処理方式"), max_length=60)
+    # The name on English screens; the Japanese name where there is none. E-mails always use `name`.
+    name_en = models.CharField(_("処理方式（英語）"), max_length=60, blank=True, default="", db_default="")
     sort_order = models.PositiveSmallIntegerField(_("表示順"), default=0)
 
     class Meta:
@@ -33,6 +36,13 @@ class ProcessingMethod(models.Model):
         verbose_name_plural = _("処理方式")
 
     def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the language of the screen being drawn."""
+        if self.name_en and (translation.get_language() or "").startswith("en"):
+            return self.name_en
         return self.name
 
 

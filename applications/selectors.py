@@ -124,7 +124,7 @@ def id_notice_get(*, user: User, application_id: int) -> IdNotice:
             naccs_user_id=naccs_id.naccs_user_id,
             user_code=naccs_id.contract.user_code,
             identifier=naccs_id.identifier,
-            processing_method=naccs_id.processing_method.name,
+            processing_method=naccs_id.processing_method.label,
             broker_name=naccs_id.broker_name,
             start_date=naccs_id.start_date,
             initial_password=_initial_password(naccs_id, now=now),

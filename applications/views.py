@@ -82,7 +82,7 @@ def add_ids(request, pk):
                 request,
                 _("削除しました：%(method)s・希望識別番号 %(identifier)s・%(name)s")
                 % {
-                    "method": removed.processing_method.name,
+                    "method": removed.processing_method.label,
                     "identifier": removed.desired_identifier or _("指定なし"),
                     "name": removed.broker_name,
                 },

@@ -56,7 +56,7 @@ def _instant(value) -> str:
 def _methods(application: Application) -> str:
     counts: dict[str, int] = {}
     for item in application.items.all():
-        counts[item.processing_method.name] = counts.get(item.processing_method.name, 0) + 1
+        counts[item.processing_method.label] = counts.get(item.processing_method.label, 0) + 1
     return "、".join(f"{name}×{count}" for name, count in counts.items())
 
 

@@ -406,7 +406,7 @@ def approval_plan(
         PlannedId(
             naccs_user_id=f"{user_code}{identifier}",
             identifier=identifier,
-            processing_method=item.processing_method.name,
+            processing_method=item.processing_method.label,
             broker_name=item.broker_name,
             desired_identifier=item.desired_identifier,
         )

@@ -45,11 +45,16 @@ _password_hash = factory.LazyFunction(lambda: make_password(PASSWORD))
 REFERENCE_METHODS = importlib.import_module("applications.migrations.0002_processing_methods").METHODS
 
 
+ENGLISH_METHOD_NAMES = {"interactive": "Interactive processing", "netnaccs": "netNACCS"}
+
+
 def ensure_processing_methods() -> None:
     """The processing methods are reference data loaded by migration 0002; a transactional test's flush removes
     them, so factories put them back when they are missing."""
     for code, name, order in REFERENCE_METHODS:
-        ProcessingMethod.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
+        ProcessingMethod.objects.get_or_create(
+            code=code, defaults={"name": name, "sort_order": order, "name_en": ENGLISH_METHOD_NAMES[code]}
+        )
 
 
 def method(code: str) -> ProcessingMethod:

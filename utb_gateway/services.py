@@ -231,7 +231,7 @@ def naccs_id_screen_login(
     )
     refusal = naccs_id_login_refusal(naccs_id, today=clock.local_date(now))
     if refusal:
-        raise UtbLoginError(rc.U0001.message, result=rc.U0001, reason=refusal)
+        raise UtbLoginError(str(rc.U0001.message), result=rc.U0001, reason=refusal)
     return naccs_id
 
 
@@ -389,7 +389,7 @@ def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -
             Utb01Item(
                 user_id=broker.naccs_user_id,
                 processing_method=broker.processing_method.code,
-                processing_method_name=broker.processing_method.name,
+                processing_method_name=broker.processing_method.label,
                 licence_number=registration.licence_number if registration else None,
                 registered_at=registration.registered_at if registration else None,
             )

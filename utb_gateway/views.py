@@ -4,9 +4,11 @@ Its login is separate from the portal's: a session of its own holding one 利用
 authenticates every request with HTTP Basic (utb_gateway/auth.py), sets no cookie and reads only JSON bodies
 (utb_gateway/json_requests.py, SPEC §10). What remains here is which service each request calls and the answer."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -141,12 +143,18 @@ def api_utb(request):
     return JsonResponse(
         {
             "result_code": result.result.code,
-            "message": result.result.message,
+            "message": _in_japanese(result.result.message),
             "user_id": result.user_id,
             "licence_number": result.licence_number,
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def _in_japanese(text) -> str:
+    """The API's messages are NACCS's, in Japanese, whatever language the client asks for."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 @csrf_exempt
@@ -158,7 +166,7 @@ def api_utb01(request):
     return JsonResponse(
         {
             "result_code": answer.result.code,
-            "message": answer.result.message,
+            "message": _in_japanese(answer.result.message),
             "items": [
                 {
                     "user_id": item.user_id,

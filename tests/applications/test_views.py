@@ -593,3 +593,19 @@ def test_remove_with_a_value_that_is_not_an_item_id_removes_nothing(customer_cli
     response = customer_client.post(add_ids_url(draft), {"remove": "not-a-number"})
     assert Page(response).screen == "add-ids"
     assert draft.items.filter(pk=item.pk).exists()
+
+
+def test_in_english_the_processing_methods_have_their_english_names(customer_client, draft, freeze, settings):
+    customer_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = Page(customer_client.get(add_ids_url(draft)))
+    options = [option.text for option in page.root.find_all("option") if option.attrs.get("value")]
+    assert "Interactive processing" in options
+    assert method("interactive").name not in options
+    response = set_id(customer_client, draft, freeze, method_code="interactive")
+    assert response.status_code in (200, 302), response.status_code
+    page = Page(customer_client.get(add_ids_url(draft)))
+    items = page.root.by_id("application-items")
+    assert items is not None, page.page_errors() + page.text[:500]
+    assert "Interactive processing" in items.text
+    # the e-mails stay Japanese whatever the screen's language
+    assert method("interactive").label == method("interactive").name

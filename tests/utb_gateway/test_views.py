@@ -5,6 +5,7 @@ import datetime
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -635,3 +636,28 @@ def test_the_utb_screen_refuses_invisible_and_control_characters_at_the_field(
     assert Page(response).field_errors(field)
     assert not UtbAttempt.objects.exists()
     assert not LicenceRegistration.objects.exists()
+
+
+# --- English mode -------------------------------------------------------------------------------------------
+
+
+def test_in_english_the_screens_give_the_result_and_the_processing_method_in_english(utb_client, colleague):
+    utb_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = utb_client.get(UTB01)
+    assert result_code(response) == "00000"
+    page = Page(response)
+    assert "正常終了" not in page.text
+    assert "Completed" in page.text
+    methods = [
+        cell.text for cell in page.root.find_all("td") if cell.attrs.get("data-field") == "processing_method"
+    ]
+    assert methods and set(methods) == {"Interactive processing"}
+    refused = Page(utb_client.post(UTB, {"user_id": "", "licence_number": "1"}))
+    assert "利用者IDが入力されていません" not in refused.text
+    assert "S0001" in refused.text and "No user ID was entered." in refused.text
+
+
+def test_the_api_answers_in_japanese_whatever_the_client_asks(client, broker, colleague):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(API_UTB01, HTTP_ACCEPT_LANGUAGE="en", **basic("1ANACA0A")).json()
+    assert body["message"] == "正常終了"
