@@ -264,7 +264,7 @@ NSS_BASE_URL = env("NSS_BASE_URL", default="http://127.0.0.1:8000")
 NSS_CENTRE_NAME = env("NSS_CENTRE_NAME", default="NACCSセンター")
 NSS_CENTRE_CONTACT = env.list(
     "NSS_CENTRE_CONTACT",
-    default=["NACCSセンター ヘルプデスク", "電話：0120-000-000（平日 9:00～17:00）", "https://www.naccs.jp/"],
+    default=["NACCSセンター ヘルプデスク", "電話：0120-000-000（平日 9:00～17:00）"],
 )
 
 # CELERY
