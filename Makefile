@@ -13,7 +13,7 @@ PORT ?= 8000
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install install-dev browser gettext bench bench-import drill wrk lint format migrate demo messages clean help
+.PHONY: run test install install-dev browser gettext pdf bench bench-import drill wrk lint format migrate demo messages clean help
 
 help:
 	@echo "make run    - install, migrate SQLite, load demo data, serve on http://$(HOST):$(PORT)"
@@ -36,7 +36,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
-run: demo
+run: demo pdf
 	@echo "NSS portal on http://$(HOST):$(PORT)/  (customer: demo-customer / demo-customer-pass)"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -50,6 +50,21 @@ browser:
 	  else echo "chromium is not installed (apt-get install chromium): browser tests will not run"; fi; \
 	fi
 
+# WeasyPrint's system libraries (Pango, HarfBuzz's subsetter) and its fonts (Japanese; a monospace one whose zero is
+# dotted, for IDs and passwords), for the PDF of the ID notice
+# (「PDFで保存」). Installed with apt-get when run as root; without them the portal runs as before and the PDF link
+# answers with a page saying that the PDF is not available on this server and that printing the screen works.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core
+
+pdf:
+	@missing=$$(for package in $(PDF_PACKAGES); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || echo "could not install" $$missing": the ID notice's PDF will not be available (printing works)"; \
+	  else echo "not installed:" $$missing "(apt-get install" $$missing"): the ID notice's PDF will not be available (printing works)"; fi; \
+	fi
+
 # GNU gettext: the i18n tests rebuild the catalogue (makemessages/compilemessages) to prove it is complete.
 gettext:
 	@if ! command -v msgfmt >/dev/null || ! command -v xgettext >/dev/null; then \
@@ -59,7 +74,7 @@ gettext:
 	  else echo "gettext is not installed (apt-get install gettext)"; fi; \
 	fi
 
-test: install-dev browser gettext
+test: install-dev browser gettext pdf
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Benchmarks and drills need the real PostgreSQL and Redis on 127.0.0.1 (see .ci/run for how they are started).

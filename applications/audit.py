@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "application_withdraw": _("取下げ"),
     "progress_notice_post": _("進行状況の通知"),
     "id_notice_view": _("ID通知内容の閲覧"),
+    "id_notice_pdf_download": _("ID通知内容のPDF出力"),
     "email_resend": _("メール再送"),
     "staff_account_create": _("スタッフアカウント作成"),
     "staff_account_update": _("スタッフアカウント変更"),

@@ -90,8 +90,12 @@ class IssuedIdNotice:
 
 @dataclass(frozen=True)
 class IdNotice:
+    """ID通知内容 as produced at `produced_at` (発行日時, Japan time): the instant the password rules were read at,
+    so the date printed on the notice is the one its 「変更済み」 and passwords are true for."""
+
     application: Application
     issued_ids: list[IssuedIdNotice]
+    produced_at: datetime.datetime
 
 
 def _initial_password(naccs_id: NaccsUserId, *, now) -> str | None:
@@ -134,7 +138,7 @@ def id_notice_get(*, user: User, application_id: int) -> IdNotice:
         )
         for naccs_id in application.issued_ids.all()
     ]
-    return IdNotice(application=application, issued_ids=issued)
+    return IdNotice(application=application, issued_ids=issued, produced_at=now)
 
 
 # The office's customer accounts (SPEC §11) ------------------------------------------------------------------------

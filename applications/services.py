@@ -208,6 +208,13 @@ def application_id_notice_viewed(*, application: Application, actor: User) -> No
 
 
 @transaction.atomic
+def application_id_notice_downloaded(*, application: Application, actor: User) -> None:
+    """ID通知内容 was given to `actor` as a PDF (「PDFで保存」): a copy of the initial passwords that leaves the
+    portal, in the audit trail like every view of the screen, under its own action so the trail tells them apart."""
+    audit.record_access(application, actor=actor, action="id_notice_pdf_download")
+
+
+@transaction.atomic
 def application_withdraw(*, application: Application, actor: User) -> Application:
     """取下げ: the customer withdraws their office's application while it is still 受付 (before a reviewer took it).
     Under the row lock, so a withdrawal racing a reviewer's 担当する leaves exactly one of them applied."""

@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/", views.application_detail, name="application-detail"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/id-notice/", views.id_notice, name="id-notice"),
+    path("<int:pk>/id-notice.pdf", views.id_notice_pdf, name="id-notice-pdf"),
 ]

@@ -4,13 +4,16 @@ Thin: authorise, parse, call one service, redirect."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import selectors, services, workflow
+from . import pdf, selectors, services, workflow
 from .exceptions import DomainError, form_add_domain_error
 from .forms import AddIdsForm, ApplicantForm
 from .models import Application, ApplicationStatus
@@ -198,6 +201,14 @@ def withdraw(request, pk):
     return redirect("applications:application-detail", pk=application.pk)
 
 
+def _id_notice_context(notice: selectors.IdNotice) -> dict:
+    return {
+        "application": notice.application,
+        "issued_ids": notice.issued_ids,
+        "produced_at": notice.produced_at,
+    }
+
+
 @never_cache  # Cache-Control: no-store (and private, no-cache): the page carries initial passwords.
 @require_safe
 @customer_required
@@ -205,5 +216,25 @@ def id_notice(request, pk):
     """ID通知内容 (screen 10): the issued 利用者IDs and initial passwords, printable. Each view is audited."""
     notice = selectors.id_notice_get(user=request.user, application_id=pk)
     services.application_id_notice_viewed(application=notice.application, actor=request.user)
-    context = {"application": notice.application, "issued_ids": notice.issued_ids}
-    return render(request, "applications/id_notice.html", context)
+    return render(request, "applications/id_notice.html", _id_notice_context(notice))
+
+
+@never_cache  # the PDF carries the initial passwords too
+@require_safe
+@customer_required
+def id_notice_pdf(request, pk):
+    """「PDFで保存」 of screen 10: the same notice as a PDF download, under the same rules (the office's approved
+    application only, passwords until changed) and audited like the screen. Where this server cannot make PDFs, a
+    page says so and that printing the screen works (503), and nothing is audited: nothing was shown."""
+    notice = selectors.id_notice_get(user=request.user, application_id=pk)
+    html = render_to_string("applications/id_notice_pdf.html", _id_notice_context(notice), request=request)
+    try:
+        document = pdf.html_to_pdf(html, stylesheet="css/id_notice_pdf.css")
+    except pdf.PdfUnavailable:
+        context = {"application": notice.application}
+        return render(request, "applications/id_notice_pdf_unavailable.html", context, status=503)
+    services.application_id_notice_downloaded(application=notice.application, actor=request.user)
+    response = HttpResponse(document, content_type="application/pdf")
+    filename = f"id-notice-{notice.application.reception_number}.pdf"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response

@@ -401,4 +401,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # WeasyPrint (the ID notice's PDF) logs seven "Step n" lines per document at INFO; its warnings and errors stay.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }

@@ -1,6 +1,8 @@
-"""Shared fixtures. Services the suite needs (PostgreSQL, Redis, Chromium) are checked here: locally a test that
-needs a missing one is skipped with the reason; in CI (CI=true) it fails instead, so CI can never pass by skipping."""
+"""Shared fixtures. Services the suite needs (PostgreSQL, Redis, Chromium, WeasyPrint's libraries) are checked here:
+locally a test that needs a missing one is skipped with the reason; in CI (CI=true) it fails instead, so CI can
+never pass by skipping."""
 
+import functools
 import os
 
 import pytest
@@ -45,6 +47,25 @@ def _missing(reason: str):
 def require_postgres():
     if connection.vendor != "postgresql":
         _missing("this test needs PostgreSQL: set DATABASE_URL=postgres://…")
+
+
+@functools.cache
+def pdf_unavailable() -> str | None:
+    """Why this machine cannot draw the ID notice's PDF (WeasyPrint's system libraries or a Japanese font missing:
+    `make pdf` installs them), or None. Asked once per session by drawing a line of Japanese."""
+    from applications import pdf
+
+    try:
+        pdf.html_to_pdf('<html lang="ja"><p>通関士</p></html>', stylesheet="css/id_notice_pdf.css")
+    except pdf.PdfUnavailable as error:
+        return f"this test draws a real PDF, which needs WeasyPrint's libraries and a Japanese font (make pdf): {error}"
+    return None
+
+
+@pytest.fixture
+def require_pdf():
+    if reason := pdf_unavailable():
+        _missing(reason)
 
 
 @pytest.fixture

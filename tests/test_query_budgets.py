@@ -16,6 +16,7 @@ counted on both); `budget()` still allows a per-backend figure should one ever d
 
 import base64
 import datetime
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,12 +25,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pypdf import PdfReader
 
 from applications import audit, clock, rules
 from applications.models import Application, ApplicationStatus, NaccsUserId
 from applications.services import application_submit
 from notifications.models import Email, EmailStatus
 from reviews import services as review_services
+from tests.conftest import _missing, pdf_unavailable
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -61,6 +64,7 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "application-list": 4,
     "application-detail": 6,
     "id-notice": 7,
+    "id-notice-pdf": 7,  # the reads of the screen and its audit entry; the PDF is drawn from them
     "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
     "staff-application": 12,  # + the internal notes
     "staff-approve-confirm": 12,
@@ -262,6 +266,17 @@ def id_notice(env: Env, n: int) -> Call:
     return Call(reverse("applications:id-notice", kwargs={"pk": application.pk}), expect=last.naccs_user_id)
 
 
+def id_notice_pdf(env: Env, n: int) -> Call:
+    """「PDFで保存」: the rows are proven by the PDF's text (50 IDs are three pages; the query count stays)."""
+    if reason := pdf_unavailable():
+        _missing(reason)
+    application = _approved(env, n)
+    last = NaccsUserId.objects.filter(issued_by=application).order_by("identifier").last()
+    return Call(
+        reverse("applications:id-notice-pdf", kwargs={"pk": application.pk}), expect=last.naccs_user_id
+    )
+
+
 def staff_queue(env: Env, n: int) -> Call:
     """n open applications of n offices, three IDs each, every other one taken by a different reviewer."""
     reviewer, _approver = _staff(env)
@@ -453,6 +468,7 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "application-list": application_list,
     "application-detail": application_detail,
     "id-notice": id_notice,
+    "id-notice-pdf": id_notice_pdf,
     "staff-queue": staff_queue,
     "staff-dashboard": staff_dashboard,
     "staff-application": staff_application,
@@ -471,10 +487,17 @@ def _params() -> list:
     return [pytest.param(page, id=page) for page in PAGES]
 
 
+def _text(response) -> str:
+    """What the page shows: its HTML, or the text of every page of a PDF."""
+    if response["Content-Type"] == "application/pdf":
+        return "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    return response.content.decode()
+
+
 def _checked(call: Call, response) -> None:
     assert response.status_code == call.status, response.content[:500]
     if call.expect is not None:
-        assert call.expect in response.content.decode(), f"{call.expect!r} not on the page"
+        assert call.expect in _text(response), f"{call.expect!r} not on the page"
 
 
 def test_budgets_cover_every_page():

@@ -9,6 +9,7 @@ through the real services, at FROZEN_AT (a Monday 10:00 JST, inside the UTB hour
 import base64
 import datetime
 import re
+import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -416,6 +417,28 @@ def test_customer_screens(page: Page, customer, screenshot):
     audit.check("id-notice")
 
     assert len(audit.screens) == 17
+    audit.assert_clean()
+
+
+def test_id_notice_pdf_unavailable_screen(page: Page, customer, screenshot, monkeypatch):
+    """「PDFで保存」 on a server without WeasyPrint (its import fails, as without Pango): the page that says so, and the
+    way back to the notice with its link."""
+    audit = Audit(page, screenshot)
+    approved = submitted_application(contract=customer.contract, created_by=customer)
+    application_take(application=approved, actor=staff_in("reviewer"))
+    application_approve(
+        application=approved, actor=staff_in("approver"), start_date=approved.desired_start_date
+    )
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` raises ImportError
+
+    log_in(page, customer.username, PASSWORD)
+    page.goto(f"/applications/{approved.pk}/id-notice/")
+    audit.check("id-notice")
+    page.get_by_role("link", name="PDFで保存").click()
+    audit.check("id-notice-pdf-unavailable")
+    expect(page.locator("main")).to_contain_text("このサーバーでは、ID通知内容のPDFを作成できません。")
+    page.get_by_role("link", name="ID通知内容に戻る").click()
+    assert_screen(page, "id-notice")
     audit.assert_clean()
 
 

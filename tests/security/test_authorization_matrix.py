@@ -118,6 +118,8 @@ class Row:
     data: str | None = None  # what to POST (see `body`)
     # Outcomes of the wrong method that are not 405, by role (see the "login" row).
     wrong_method_outcomes: dict = field(default_factory=dict)
+    # Its 200 is a PDF drawn by WeasyPrint: that cell needs WeasyPrint's libraries (tests/conftest.py require_pdf).
+    pdf: bool = False
 
     @property
     def method(self) -> str:
@@ -174,6 +176,8 @@ EXPECTED: dict[str, Row] = {
     # GET asks for the confirmation, POST withdraws.
     "applications:withdraw":  row(PORTAL, "GET POST", "submitted",    L,   OK,   N,     F,   F,   L),
     "applications:id-notice": row(PORTAL, "GET", "approved",          L,   OK,   N,     F,   F,   L),
+    "applications:id-notice-pdf":
+                              row(PORTAL, "GET", "approved",          L,   OK,   N,     F,   F,   L, pdf=True),
     "reviews:login":          row(PUBLIC, "GET POST", None,            OK,  OK,   OK,    OK,  OK,  OK),
     "reviews:queue":          row(STAFF_AREA, "GET", None,             L,   F,    F,     OK,  OK,  L),
     "reviews:dashboard":      row(STAFF_AREA, "GET", None,             L,   F,    F,     OK,  OK,  L),
@@ -522,11 +526,13 @@ def test_the_table_keeps_the_policy(name):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "role"), list(cells()))
-def test_matrix(name, role, world):
+def test_matrix(name, role, world, request):
     row = _row(name)
     client = client_as(role, world)
     url = reverse(name, kwargs=world.kwargs(row.target))
     expected = row.outcomes[role]
+    if row.pdf and expected == OK:
+        request.getfixturevalue("require_pdf")
     before = database_state()
     response = send(client, row, url, row.method, role, world)
     assert_outcome(row, expected, response, url, role)
