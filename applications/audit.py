@@ -196,6 +196,7 @@ EMAIL_KINDS = {
     "customer_invitation": _("アカウントへのご招待"),
     "application_start_date_changed": _("利用開始日変更のお知らせ"),
     "application_withdrawn": _("申込取下げのお知らせ"),
+    "draft_expiry_warning": _("作成中の申込（下書き）の削除予定のお知らせ"),
 }
 # Recorded as ProcessingMethod codes (one or a list); shown by their names.
 METHOD_KEYS = frozenset({"processing_method", "processing_methods"})

@@ -25,3 +25,8 @@ def today() -> datetime.date:
 def local_date(moment: datetime.datetime) -> datetime.date:
     """The date in Japan at `moment` (an aware datetime): the day a service given its own "now" stands on."""
     return moment.astimezone(JST).date()
+
+
+def start_of_day(day: datetime.date) -> datetime.datetime:
+    """00:00 in Japan on `day`: where a day of the calendar begins for the rules that count whole days."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=JST)

@@ -16,12 +16,17 @@ from .clock import JST
 
 # Django date-format strings per language; any other language is shown as Japanese, the portal's own.
 DATE_FORMATS = {"ja": "Y年n月j日", "en": "j F Y"}
+# A day of every year (the centre's closed days): 12月29日 / 29 December.
+MONTH_DAY_FORMATS = {"ja": "n月j日", "en": "j F"}
 TIME_FORMAT = "H:i"
 
 
+def _language_code(language: str | None) -> str:
+    return (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
 def _date_format(language: str | None) -> str:
-    code = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-    return DATE_FORMATS.get(code, DATE_FORMATS["ja"])
+    return DATE_FORMATS.get(_language_code(language), DATE_FORMATS["ja"])
 
 
 def _in(language: str | None):
@@ -48,3 +53,13 @@ def format_datetime(value: datetime.datetime | None, *, language: str | None = N
         return ""
     local = _japan_time(value)
     return f"{format_date(local, language=language)} {dateformat.format(local, TIME_FORMAT)}"
+
+
+def format_month_day(month: int, day: int, *, language: str | None = None) -> str:
+    """A day of every year, without the year: 12月29日 / 29 December."""
+    # A leap year, so that 2/29 can be named too.
+    value = datetime.date(2028, month, day)
+    with _in(language):
+        return dateformat.format(
+            value, MONTH_DAY_FORMATS.get(_language_code(language), MONTH_DAY_FORMATS["ja"])
+        )

@@ -283,6 +283,9 @@ class Application(models.Model):
     )
     decided_at = models.DateTimeField(_("決定日時"), null=True, blank=True)
     rejection_reason = models.TextField(_("不受理理由"), blank=True)
+    # A draft's creator was told when it will be deleted (applications/services.py `application_drafts_expire`).
+    # Written with a queryset update, so that updated_at — the draft's last change — stays as it was.
+    expiry_warned_at = models.DateTimeField(_("削除予定の通知日時"), null=True, blank=True)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]

@@ -12,7 +12,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import business_calendar
+from . import business_calendar, clock
 from .dates import format_date
 from .exceptions import DomainError
 from .hyphens import normalise_hyphenated_number
@@ -50,7 +50,12 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
         raise DomainError(_("利用開始希望日を入力してください。"), field=field, code="required")
     if not business_calendar.is_business_day(day):
         holiday = business_calendar.holiday_name(day)
-        reason = _("祝日（%(name)s）") % {"name": holiday} if holiday else _("営業日ではない日")
+        if holiday:
+            reason = _("祝日（%(name)s）") % {"name": holiday}
+        elif business_calendar.is_centre_closed_day(day) and day.weekday() < 5:
+            reason = _("NACCSセンターの休業日")
+        else:
+            reason = _("営業日ではない日")
         raise DomainError(
             _("%(date)sは%(reason)sです。平日（土日祝日を除く）を指定してください。")
             % {"date": format_date(day), "reason": reason},
@@ -73,6 +78,34 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
             field=field,
             code="too_late",
         )
+
+
+def draft_deletion_date(
+    *, last_changed: datetime.datetime, warned_at: datetime.datetime | None = None
+) -> datetime.date:
+    """The day a draft (作成中) is deleted: it is kept NSS_DRAFT_EXPIRY_DAYS whole days after the day of its last
+    change (Japan time) and deleted on the day after, so never before that many days have passed. Its creator is
+    e-mailed NSS_DRAFT_EXPIRY_WARNING_DAYS days before; when that e-mail went out late (the sweep did not run),
+    the day moves so that the warning still comes that many days ahead. A warning about an earlier version of
+    the draft (`warned_at` before `last_changed`) counts for nothing."""
+    day = clock.local_date(last_changed) + datetime.timedelta(days=settings.NSS_DRAFT_EXPIRY_DAYS + 1)
+    if warned_at is not None and warned_at >= last_changed:
+        warned_ahead = clock.local_date(warned_at) + datetime.timedelta(
+            days=settings.NSS_DRAFT_EXPIRY_WARNING_DAYS
+        )
+        day = max(day, warned_ahead)
+    return day
+
+
+def draft_changed_before(deletion_day: datetime.date) -> datetime.datetime:
+    """The instant such that a draft last changed before it has its deletion day on or before `deletion_day`
+    (`draft_deletion_date` without a late warning): the cut-off of the sweep's queries."""
+    return clock.start_of_day(deletion_day - datetime.timedelta(days=settings.NSS_DRAFT_EXPIRY_DAYS))
+
+
+def draft_warned_before(today: datetime.date) -> datetime.datetime:
+    """A draft warned before this instant has been warned NSS_DRAFT_EXPIRY_WARNING_DAYS days ahead by `today`."""
+    return clock.start_of_day(today - datetime.timedelta(days=settings.NSS_DRAFT_EXPIRY_WARNING_DAYS - 1))
 
 
 def normalise_broker_name(raw: str) -> str:

@@ -8,7 +8,7 @@ from cryptography.fernet import InvalidToken
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from . import clock, crypto, passwords
+from . import clock, crypto, passwords, rules
 from .models import (
     Application,
     ApplicationItem,
@@ -63,8 +63,14 @@ def application_list(*, user: User) -> QuerySet[Application]:
 
 
 def application_draft_of(*, user: User) -> Application | None:
-    """The account's own draft, if any, so that the menu can offer to continue it."""
-    return Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT).first()
+    """The account's own draft, if any, so that the menu can offer to continue or discard it, with
+    `deletion_date`: the day it will be deleted unless it is changed before (`rules.draft_deletion_date`)."""
+    draft = Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT).first()
+    if draft is not None:
+        draft.deletion_date = rules.draft_deletion_date(
+            last_changed=draft.updated_at, warned_at=draft.expiry_warned_at
+        )
+    return draft
 
 
 @dataclass(frozen=True)

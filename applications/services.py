@@ -3,18 +3,24 @@ transaction, locking the application row before it checks anything."""
 
 import datetime
 import logging
+from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from notifications.services import email_application_received_queue, email_application_withdrawn_queue
+from notifications.services import (
+    email_application_received_queue,
+    email_application_withdrawn_queue,
+    email_queue,
+)
 
-from . import audit, business_calendar, clock, roles, rules, workflow
+from . import audit, business_calendar, clock, dates, roles, rules, workflow
 from .email_context import application_email_context
 from .exceptions import DomainError
 from .models import (
@@ -33,12 +39,16 @@ logger = logging.getLogger(__name__)
 
 
 def _locked_draft(application_id: int) -> Application:
-    """The draft, locked for this transaction; a submitted one can no longer be edited."""
-    application = (
-        Application.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("contract")
-        .get(pk=application_id)
-    )
+    """The draft, locked for this transaction; a submitted one can no longer be edited, a deleted one (discarded
+    in another tab, or expired) is gone."""
+    try:
+        application = (
+            Application.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("contract")
+            .get(pk=application_id)
+        )
+    except Application.DoesNotExist:
+        raise DomainError(_("この下書きは削除されています。"), code="draft_deleted") from None
     if application.status != ApplicationStatus.DRAFT:
         raise workflow.IllegalTransition(
             _("この申込は既に登録されています（申込受付番号 %(number)s）。")
@@ -133,6 +143,7 @@ def application_item_remove(*, application: Application, item_id: int) -> Applic
     )
     if item is not None:
         item.delete()
+        draft.save(update_fields=["updated_at"])  # a change of the draft: its expiry starts again
     return item
 
 
@@ -228,6 +239,126 @@ def application_withdraw(*, application: Application, actor: User) -> Applicatio
         application_id=locked.pk, to=locked.applicant_email, context=application_email_context(locked)
     )
     return locked
+
+
+@transaction.atomic
+def application_draft_discard(*, application: Application, actor: User) -> None:
+    """キャンセル (screens 4–6, and the menu): the office's draft is deleted with the IDs set in it, after the
+    customer confirmed it. Drafts are invisible to staff and nothing of them is audited (their creation and edits
+    are not either), so nothing else is written. A draft submitted meanwhile (another tab) is refused with the
+    message of `_locked_draft`, one already deleted likewise."""
+    draft = _locked_draft(application.pk)
+    if draft.contract_id != actor.contract_id:
+        raise DomainError(_("この下書きは削除できません。"), code="not_own")
+    draft.delete()  # its items go with it (on_delete=CASCADE), in this transaction
+
+
+@dataclass(frozen=True)
+class DraftExpiry:
+    """What one sweep of `application_drafts_expire` did: warning e-mails queued, drafts deleted."""
+
+    warned: int
+    deleted: int
+
+
+DRAFT_EXPIRY_EMAIL = "draft_expiry_warning"
+
+
+def application_drafts_expire(*, now: datetime.datetime | None = None, limit: int = 500) -> DraftExpiry:
+    """Drafts are not kept for ever (SPEC §3 keeps them on the server; like Open Forms and Démarches Simplifiées
+    the portal ends them): a draft not changed for NSS_DRAFT_EXPIRY_DAYS days is deleted on the day after
+    (`rules.draft_deletion_date`), and its creator is e-mailed NSS_DRAFT_EXPIRY_WARNING_DAYS days before.
+
+    Run by the beat task `application_drafts_expire_task`. Deletions first, then warnings, so that no warning
+    names a day already past. A draft is deleted only after its current version was warned that many days ahead,
+    so a sweep that did not run for a while (or its first run) warns before it deletes. Each draft is its own
+    transaction under the draft's row lock, with the conditions checked again under it: a customer who edits or
+    submits the draft meanwhile wins, and two sweeps at once send one e-mail and delete once. Returns the counts.
+    """
+    today = clock.local_date(now or clock.now())
+    deleted = 0
+    due_for_deletion = Application.objects.filter(
+        _draft_due_for_deletion(today), status=ApplicationStatus.DRAFT
+    ).values_list("pk", flat=True)[:limit]
+    for draft_id in list(due_for_deletion):
+        deleted += _draft_expired_delete(draft_id, today=today)
+    warned = 0
+    due_for_warning = Application.objects.filter(
+        _draft_due_for_warning(today), status=ApplicationStatus.DRAFT
+    ).values_list("pk", flat=True)[:limit]
+    for draft_id in list(due_for_warning):
+        warned += _draft_expiry_warn(draft_id, today=today)
+    if warned or deleted:
+        logger.info("drafts: %d warned of their deletion, %d deleted", warned, deleted)
+    return DraftExpiry(warned=warned, deleted=deleted)
+
+
+def _draft_due_for_deletion(today: datetime.date) -> Q:
+    return Q(
+        updated_at__lt=rules.draft_changed_before(today),
+        expiry_warned_at__gte=F("updated_at"),
+        expiry_warned_at__lt=rules.draft_warned_before(today),
+    )
+
+
+def _draft_due_for_warning(today: datetime.date) -> Q:
+    ahead = today + datetime.timedelta(days=settings.NSS_DRAFT_EXPIRY_WARNING_DAYS)
+    return Q(updated_at__lt=rules.draft_changed_before(ahead)) & (
+        Q(expiry_warned_at__isnull=True) | Q(expiry_warned_at__lt=F("updated_at"))
+    )
+
+
+def _locked_expiring_draft(draft_id: int, condition: Q) -> Application | None:
+    return (
+        Application.objects.select_for_update(of=("self",), no_key=True)
+        .filter(condition, pk=draft_id, status=ApplicationStatus.DRAFT)
+        .select_related("contract", "created_by")
+        .first()
+    )
+
+
+@transaction.atomic
+def _draft_expired_delete(draft_id: int, *, today: datetime.date) -> int:
+    draft = _locked_expiring_draft(draft_id, _draft_due_for_deletion(today))
+    if draft is None:
+        return 0
+    draft.delete()
+    return 1
+
+
+@transaction.atomic
+def _draft_expiry_warn(draft_id: int, *, today: datetime.date) -> int:
+    """The warning about one draft: marked and queued in one transaction, so it is sent once. A creator who can
+    no longer log in (stopped) or has no address gets no e-mail; the draft is marked all the same, so that the
+    deletion follows on its day."""
+    draft = _locked_expiring_draft(draft_id, _draft_due_for_warning(today))
+    if draft is None:
+        return 0
+    warned_at = clock.now()
+    Application.objects.filter(pk=draft.pk).update(expiry_warned_at=warned_at)  # updated_at stays
+    creator = draft.created_by
+    if not (creator.is_active and creator.email):
+        return 0
+    language = settings.LANGUAGE_CODE
+    deletion_date = rules.draft_deletion_date(last_changed=draft.updated_at, warned_at=warned_at)
+    email_queue(
+        kind=DRAFT_EXPIRY_EMAIL,
+        to=creator.email,
+        topic="draft",
+        topic_id=draft.pk,
+        context={
+            "company_name": draft.contract.company_name,
+            "office_name": draft.contract.office_name,
+            "full_name": creator.full_name or creator.username,
+            "kind": draft.get_kind_display(),
+            "item_count": draft.items.count(),
+            "last_changed": dates.format_date(draft.updated_at, language=language),
+            "deletion_date": dates.format_date(deletion_date, language=language),
+            "expiry_days": settings.NSS_DRAFT_EXPIRY_DAYS,
+            "login_url": f"{settings.NSS_BASE_URL.rstrip('/')}{reverse('login')}",
+        },
+    )
+    return 1
 
 
 def initial_passwords_destroy(*, now: datetime.datetime | None = None) -> int:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("drafts/<int:pk>/applicant/", views.applicant, name="applicant"),
     path("drafts/<int:pk>/ids/", views.add_ids, name="add-ids"),
     path("drafts/<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("drafts/<int:pk>/discard/", views.discard, name="discard"),
     path("<int:pk>/complete/", views.complete, name="complete"),
     path("", views.application_list, name="application-list"),
     path("<int:pk>/", views.application_detail, name="application-detail"),

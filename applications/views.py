@@ -152,6 +152,42 @@ def confirm(request, pk):
     return render(request, "applications/confirm.html", context)
 
 
+# Where 「削除せずに戻る」 of the discard confirmation leads: the screen its キャンセル was on (`?from=`).
+DISCARD_BACK = {
+    "menu": "menu",
+    "applicant": "applications:applicant",
+    "add-ids": "applications:add-ids",
+    "confirm": "applications:confirm",
+}
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def discard(request, pk):
+    """キャンセル (screens 4–6, the menu): GET asks 「この下書きを削除しますか？」 and changes nothing; 下書きを削除する
+    (POST) deletes the draft and goes back to the menu. A draft already submitted leads to its completion screen."""
+    application, done = _draft_or_redirect(request, pk)
+    if done:
+        return done
+    if request.method == "POST":
+        try:
+            services.application_draft_discard(application=application, actor=request.user)
+        except DomainError as error:
+            messages.info(request, error.message)
+            if error.code == "already_submitted":
+                return redirect("applications:complete", pk=application.pk)
+        else:
+            messages.success(request, _("下書きを削除しました。"))
+        return redirect("menu")
+    back = DISCARD_BACK.get(request.GET.get("from", ""), "applications:applicant")
+    context = {
+        "application": application,
+        "items": selectors.application_items(application=application),
+        "back_url": reverse("menu") if back == "menu" else reverse(back, kwargs={"pk": application.pk}),
+    }
+    return render(request, "applications/discard.html", context)
+
+
 @require_safe
 @customer_required
 def complete(request, pk):

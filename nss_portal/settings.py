@@ -307,6 +307,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "applications.tasks.initial_passwords_destroy_task",
         "schedule": env.float("NSS_INITIAL_PASSWORD_SWEEP_INTERVAL_SECONDS", default=3600.0),
     },
+    # Drafts: the expiry warning a few days before, then the deletion (NSS_DRAFT_EXPIRY_DAYS).
+    "application-drafts-expire": {
+        "task": "applications.tasks.application_drafts_expire_task",
+        "schedule": env.float("NSS_DRAFT_EXPIRY_SWEEP_INTERVAL_SECONDS", default=3600.0),
+    },
 }
 
 # OUTBOX (notifications)
@@ -368,15 +373,21 @@ NSS_UTB_VERIFIED_CACHE_SECONDS = env.int("NSS_UTB_VERIFIED_CACHE_SECONDS", defau
 NSS_START_DATE_MIN_BUSINESS_DAYS = env.int("NSS_START_DATE_MIN_BUSINESS_DAYS", default=2)
 # … and at most this many months ahead.
 NSS_START_DATE_MAX_MONTHS = env.int("NSS_START_DATE_MAX_MONTHS", default=3)
-# Extra (month, day) pairs on which the centre is closed besides weekends and public holidays, e.g. "12-29,12-30".
+# Extra (month, day) pairs on which the centre is closed besides weekends and public holidays. By default the
+# year-end closure 年末年始, 12/29–1/3 (1/1 is a public holiday anyway); an empty value ("") closes no extra day.
 NSS_CENTRE_CLOSED_DAYS = [
-    tuple(int(part) for part in pair.split("-")) for pair in env.list("NSS_CENTRE_CLOSED_DAYS", default=[])
+    tuple(int(part) for part in pair.split("-"))
+    for pair in env.list("NSS_CENTRE_CLOSED_DAYS", default=["12-29", "12-30", "12-31", "1-2", "1-3"])
 ]
 # The staff queue marks an open application 「開始日間近」 when its desired start date is within this many business
 # days (SPEC §8).
 NSS_START_DATE_WARNING_BUSINESS_DAYS = env.int("NSS_START_DATE_WARNING_BUSINESS_DAYS", default=2)
 # IDs in one application.
 NSS_MAX_IDS_PER_APPLICATION = env.int("NSS_MAX_IDS_PER_APPLICATION", default=20)
+# A draft (作成中) is kept this many days after the day of its last change and deleted on the day after (beat task
+# `application_drafts_expire_task`); its creator is e-mailed this many days before that day.
+NSS_DRAFT_EXPIRY_DAYS = env.int("NSS_DRAFT_EXPIRY_DAYS", default=30)
+NSS_DRAFT_EXPIRY_WARNING_DAYS = env.int("NSS_DRAFT_EXPIRY_WARNING_DAYS", default=5)
 
 # LOGGING
 # ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 
-from applications import accounts, authenticators, dates, enrolment, selectors
+from applications import accounts, authenticators, business_calendar, dates, enrolment, selectors
 from applications.exceptions import DomainError, form_add_domain_error
 from applications.permissions import customer_required, second_factor_missing
 
@@ -46,7 +46,8 @@ def menu(request):
     """メニュー画面 (screen 2)."""
     contract = selectors.contract_for_display(contract_id=request.user.contract_id)
     draft = selectors.application_draft_of(user=request.user)
-    return render(request, "nss_portal/menu.html", {"contract": contract, "draft": draft})
+    context = {"contract": contract, "draft": draft, "draft_expiry_days": settings.NSS_DRAFT_EXPIRY_DAYS}
+    return render(request, "nss_portal/menu.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,5 +187,11 @@ def login_otp(request):
 @require_safe
 @customer_required
 def guidance(request):
-    """通関士IDガイダンス画面 (screen 3)."""
-    return render(request, "nss_portal/guidance.html")
+    """通関士IDガイダンス画面 (screen 3): the guide's flow and its three parts, with the rules as they are set."""
+    context = {
+        "closed_periods": business_calendar.closed_periods_text(),
+        "min_business_days": settings.NSS_START_DATE_MIN_BUSINESS_DAYS,
+        "max_months": settings.NSS_START_DATE_MAX_MONTHS,
+        "draft_expiry_days": settings.NSS_DRAFT_EXPIRY_DAYS,
+    }
+    return render(request, "nss_portal/guidance.html", context)

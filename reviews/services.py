@@ -303,6 +303,12 @@ def start_date_notice_text(day: datetime.date, *, with_year: bool = False) -> st
         return _("NACCSのご利用は%(month)d月%(day)d日から可能です。") % {"month": day.month, "day": day.day}
 
 
+def approval_notice_text(day: datetime.date, *, today: datetime.date) -> str:
+    """The notice approval posts when the start date is not the desired one: the guide's 「○月○日」, with the year
+    when the day is not in this year (a December approval of a January date), so that it cannot be misread."""
+    return start_date_notice_text(day, with_year=day.year != today.year)
+
+
 @dataclass(frozen=True)
 class PlannedId:
     """One 利用者ID approval would issue."""
@@ -417,7 +423,7 @@ def approval_plan(
         application=application,
         start_date=confirmed,
         ids=ids,
-        notice_text=start_date_notice_text(confirmed) if differs else None,
+        notice_text=approval_notice_text(confirmed, today=clock.today()) if differs else None,
         warnings=_approval_warnings(application, confirmed, ids),
         confirmation=_approval_confirmation(application, confirmed, identifiers),
     )
@@ -492,7 +498,7 @@ def _approve_locked(
     if locked.start_date_differs:
         ProgressNotice.objects.create(
             application=locked,
-            text=start_date_notice_text(confirmed),
+            text=approval_notice_text(confirmed, today=clock.today()),
             is_automatic=True,
             posted_at=clock.now(),
         )

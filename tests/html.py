@@ -113,6 +113,25 @@ class Page:
         assert len(matches) == 1, f"expected one button {label!r}, found {self.buttons()}"
         return matches[0]
 
+    @property
+    def main(self) -> Node:
+        mains = self.root.find_all("main")
+        assert len(mains) == 1, f"expected one <main>, found {len(mains)}"
+        return mains[0]
+
+    def links(self) -> list[str]:
+        """The text of every link in <main> (the header's navigation is not the screen's own)."""
+        return [link.text for link in self.main.find_all("a")]
+
+    def link(self, label: str) -> Node:
+        """The one link of <main> reading `label`."""
+        matches = [link for link in self.main.find_all("a") if link.text == label]
+        assert len(matches) == 1, f"expected one link {label!r}, found {self.links()}"
+        return matches[0]
+
+    def href_of(self, label: str) -> str:
+        return self.link(label).attrs.get("href", "")
+
     def form_of(self, label: str) -> Node:
         """The <form> a button submits."""
         return next(node for node in self.button(label).ancestors() if node.tag == "form")

@@ -210,12 +210,12 @@ def _own_draft(env: Env, n: int) -> Application:
 def menu(env: Env, n: int) -> Call:
     _grow_office(env, n)
     _own_draft(env, n)
-    return Call(reverse("menu"))
+    return Call(reverse("menu"), expect="に削除されます")  # the draft, with the day it will be deleted
 
 
 def guidance(env: Env, n: int) -> Call:
     _grow_office(env, n)
-    return Call(reverse("guidance"))
+    return Call(reverse("guidance"), expect="年末年始（12月29日～1月3日）")
 
 
 def applicant(env: Env, n: int) -> Call:

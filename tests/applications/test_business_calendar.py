@@ -1,13 +1,19 @@
-"""Business days of the NACCS centre (SPEC §3): Monday–Friday, no public holiday, no closed day.
+"""Business days of the NACCS centre (SPEC §3): Monday–Friday, no public holiday, no closed day — by default the
+year-end closure 年末年始, 12/29–1/3 (NSS_CENTRE_CLOSED_DAYS).
 
 Expected dates come from the Cabinet Office holiday list for 2026–2028, written out by hand here,
 so that a wrong calendar (or one that ignores 振替休日) makes these tests fail.
 """
 
+import ast
 import datetime
+import os
+import subprocess
+import sys
 
 import holidays
 import pytest
+from django.conf import settings
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -17,8 +23,11 @@ from applications.business_calendar import (
     add_months,
     business_day_on_or_after,
     business_days_up_to,
+    closed_periods,
+    closed_periods_text,
     holiday_name,
     is_business_day,
+    is_centre_closed_day,
     is_public_holiday,
     next_business_day,
 )
@@ -38,10 +47,10 @@ YEAR_END_CLOSURE = [(12, 29), (12, 30), (12, 31), (1, 2), (1, 3)]
         D(2027, 4, 28),  # Wed between weekend and 昭和の日
         D(2027, 4, 30),  # Fri between 昭和の日 and the May holidays
         D(2027, 5, 6),  # Thu right after こどもの日
-        D(2026, 12, 31),  # Thu: New Year's Eve is no public holiday
-        D(2027, 1, 4),  # Mon: first weekday of the year
+        D(2026, 12, 28),  # Mon: the last business day before the year-end closure
+        D(2027, 1, 4),  # Mon: first weekday of the year after the closure
         D(2027, 3, 23),  # Tue after the substitute holiday
-        D(2028, 1, 3),  # Mon: 2028-01-01 is a Saturday, and there is no substitute for a Saturday holiday
+        D(2028, 1, 4),  # Tue: the first business day of 2028
     ],
 )
 def test_weekday_that_is_no_public_holiday_is_a_business_day(day):
@@ -87,9 +96,56 @@ def test_ordinary_day_has_no_holiday_name():
     assert is_public_holiday(D(2027, 4, 28)) is False
 
 
-def test_by_default_the_centre_is_open_on_the_year_end_weekdays():
-    # 2027-12-29..31 are Wed–Fri; without NSS_CENTRE_CLOSED_DAYS they are ordinary business days.
-    assert [is_business_day(D(2027, 12, day)) for day in (29, 30, 31)] == [True, True, True]
+def test_by_default_the_centre_is_closed_over_the_year_end():
+    # 2027-12-29..31 are Wed–Fri, no public holidays; 2028-01-03 is a Monday (元日 fell on a Saturday, which has
+    # no substitute holiday): all closed by default, like 1/2 and 1/3 in any year.
+    for day in (D(2027, 12, 29), D(2027, 12, 30), D(2027, 12, 31), D(2028, 1, 3), D(2026, 12, 29)):
+        assert not is_public_holiday(day)
+        assert is_centre_closed_day(day)
+        assert is_business_day(day) is False
+    assert is_business_day(D(2027, 12, 28)) is True
+    assert is_business_day(D(2028, 1, 4)) is True
+
+
+@pytest.mark.parametrize("day", [D(2026, 12, 31), D(2027, 12, 29), D(2028, 1, 3)])
+def test_with_no_closed_days_the_year_end_weekdays_are_business_days(settings, day):
+    # NSS_CENTRE_CLOSED_DAYS="" (an empty list) switches the closure off: SPEC §3's calendar alone.
+    settings.NSS_CENTRE_CLOSED_DAYS = []
+    assert day.weekday() < 5
+    assert is_business_day(day) is True
+    assert not is_centre_closed_day(day)
+
+
+def test_with_no_closed_days_the_year_end_counts_only_weekends_and_gantan(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = []
+    assert add_business_days(D(2026, 12, 30), 1) == D(2026, 12, 31)
+    assert add_business_days(D(2026, 12, 30), 2) == D(2027, 1, 4)  # over 元日 and the weekend
+    assert next_business_day(D(2027, 12, 31)) == D(2028, 1, 3)
+
+
+def _closed_days_setting(value: str | None):
+    """NSS_CENTRE_CLOSED_DAYS as nss_portal/settings.py reads it from the environment (a fresh process)."""
+    env = {key: item for key, item in os.environ.items() if key != "NSS_CENTRE_CLOSED_DAYS"}
+    if value is not None:
+        env["NSS_CENTRE_CLOSED_DAYS"] = value
+    env["DJANGO_SETTINGS_MODULE"] = "nss_portal.settings"
+    code = "from django.conf import settings; print(repr(settings.NSS_CENTRE_CLOSED_DAYS))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return ast.literal_eval(result.stdout.strip())
+
+
+def test_the_setting_closes_the_year_end_unless_it_is_set_empty_or_to_other_days():
+    assert _closed_days_setting(None) == [(12, 29), (12, 30), (12, 31), (1, 2), (1, 3)]
+    assert _closed_days_setting("") == []
+    assert _closed_days_setting("8-13,8-14") == [(8, 13), (8, 14)]
 
 
 def test_centre_closed_day_setting_makes_12_29_no_business_day(settings):
@@ -114,6 +170,26 @@ def test_centre_closed_days_may_be_given_as_lists(settings):
     assert is_business_day(D(2027, 12, 31)) is True
 
 
+def test_the_closed_days_read_as_one_year_end_period_with_gantan():
+    assert closed_periods() == [((12, 29), (1, 3))]
+    assert closed_periods_text() == "年末年始（12月29日～1月3日）"
+
+
+def test_closed_periods_are_runs_of_days_and_only_a_holiday_between_two_closed_days_joins_them(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = [(8, 13), (8, 14), (8, 15), (12, 31), (1, 2), (5, 1)]
+    # 元日 joins 12/31 and 1/2; 5/2 is no holiday, so 5/1 stays alone (and 5/3 is not closed).
+    assert closed_periods() == [((5, 1), (5, 1)), ((8, 13), (8, 15)), ((12, 31), (1, 2))]
+    assert closed_periods_text() == "5月1日、8月13日～8月15日、年末年始（12月31日～1月2日）"
+    settings.NSS_CENTRE_CLOSED_DAYS = [(12, 29), (12, 30), (12, 31)]
+    assert closed_periods_text() == "12月29日～12月31日"  # 元日 does not extend a period that ends before it
+
+
+def test_no_closed_days_read_as_nothing(settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = []
+    assert closed_periods() == []
+    assert closed_periods_text() == ""
+
+
 # --- add_business_days / next_business_day ---
 
 
@@ -128,9 +204,9 @@ def test_centre_closed_days_may_be_given_as_lists(settings):
         (D(2027, 4, 30), 1, D(2027, 5, 6)),
         (D(2027, 5, 1), 1, D(2027, 5, 6)),  # from a Saturday: the start itself does not count
         (D(2027, 5, 3), 2, D(2027, 5, 7)),  # from a holiday
-        (D(2026, 12, 30), 1, D(2026, 12, 31)),
-        (D(2026, 12, 30), 2, D(2027, 1, 4)),  # over 元日 and the weekend
-        (D(2026, 12, 31), 1, D(2027, 1, 4)),
+        (D(2026, 12, 28), 1, D(2027, 1, 4)),  # over the closure, 元日 and the weekend
+        (D(2026, 12, 30), 1, D(2027, 1, 4)),  # from a closed day
+        (D(2026, 12, 31), 2, D(2027, 1, 5)),
         (D(2027, 3, 19), 1, D(2027, 3, 23)),  # Fri → Tue over the substitute holiday
         (D(2027, 4, 27), 10, D(2027, 5, 17)),
     ],
@@ -165,7 +241,7 @@ def test_add_business_days_over_the_year_end_closure(settings):
         (D(2027, 5, 4), D(2027, 5, 6)),
         (D(2026, 12, 31), D(2027, 1, 4)),
         (D(2027, 3, 19), D(2027, 3, 23)),
-        (D(2027, 12, 31), D(2028, 1, 3)),
+        (D(2027, 12, 28), D(2028, 1, 4)),  # the closure, then the first business day of 2028
     ],
 )
 def test_next_business_day_is_the_first_business_day_strictly_after(day, expected):
@@ -194,7 +270,7 @@ _JP = holidays.country_holidays("JP", years=range(2025, 2031))
 
 
 def _oracle_is_business_day(day: datetime.date) -> bool:
-    return day.weekday() < 5 and day not in _JP
+    return day.weekday() < 5 and day not in _JP and (day.month, day.day) not in YEAR_END_CLOSURE
 
 
 @hypothesis_settings(max_examples=200)

@@ -53,6 +53,12 @@ def test_single_digit_months_and_days_are_not_padded():
     assert dates.format_datetime(morning, language="ja") == "2027年1月5日 09:07"
 
 
+def test_a_day_of_every_year_is_written_without_the_year():
+    assert dates.format_month_day(12, 29, language="ja") == "12月29日"
+    assert dates.format_month_day(1, 3, language="en") == "3 January"
+    assert dates.format_month_day(2, 29, language="ja") == "2月29日"
+
+
 def test_no_value_renders_empty_so_a_default_still_applies():
     assert dates.format_date(None) == "" and dates.format_datetime(None) == ""
     assert render('{{ d|nss_date|default:"—" }}{{ t|nss_datetime|default:"—" }}', d=None, t=None) == "——"

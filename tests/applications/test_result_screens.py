@@ -108,8 +108,8 @@ def test_detail_of_a_submitted_application_shows_its_status_and_no_start_date_ye
     assert field(page, "status") == "受付"
     assert field(page, "start_date") == "未確定"
     assert field(page, "no_notices") == "通知はありません。"
-    assert "戻る" in page.buttons()
-    assert "ID通知内容" not in page.buttons()
+    assert page.href_of("戻る") == reverse("applications:application-list")
+    assert "ID通知内容" not in page.links()
 
 
 def test_detail_of_an_approved_application_shows_the_confirmed_start_date_without_highlight_when_as_desired(
@@ -170,7 +170,7 @@ def test_detail_of_a_rejected_application_shows_the_reason_and_no_id_notice(
 
     assert field(page, "status") == "不受理"
     assert field(page, "rejection_reason") == "識別番号の指定に誤りがあります。"
-    assert "ID通知内容" not in page.buttons()
+    assert "ID通知内容" not in page.links()
 
 
 def test_detail_shows_the_ids_asked(customer_client, customer):
@@ -187,21 +187,20 @@ def test_id_notice_button_is_absent_until_approved(customer_client, customer, re
 
     page = Page(customer_client.get(detail_url(application)))
 
-    assert "ID通知内容" not in page.buttons()
+    assert "ID通知内容" not in page.links()
     assert notice_url(application) not in page.html
 
 
-def test_id_notice_button_of_an_approved_application_is_a_get_form_to_screen_10(
+def test_id_notice_button_of_an_approved_application_is_a_link_to_screen_10(
     customer_client, customer, reviewer
 ):
     application = approved(customer, reviewer)
 
     page = Page(customer_client.get(detail_url(application)))
 
-    form = page.form_of("ID通知内容")
-    assert form.attrs.get("method", "get").lower() == "get"
-    assert form.attrs["action"] == notice_url(application)
-    assert "戻る" in page.buttons()
+    assert page.href_of("ID通知内容") == notice_url(application)
+    assert "btn" in page.link("ID通知内容").classes
+    assert page.href_of("戻る") == reverse("applications:application-list")
 
 
 # --- screen 10: ID通知内容 -------------------------------------
@@ -230,8 +229,7 @@ def test_id_notice_shows_every_issued_id_with_its_initial_password(
         assert naccs_id.initial_password_encrypted not in page.html
     assert field(page, "start_date") == "2026年11月24日"
     assert "印刷" in field(page, "print_hint")
-    assert "戻る" in page.buttons()
-    assert page.form_of("戻る").attrs["action"] == detail_url(application)
+    assert page.href_of("戻る") == detail_url(application)
     assert "変更済み" not in " ".join(row[2] for row in rows.values())
 
 

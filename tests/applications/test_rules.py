@@ -76,10 +76,18 @@ def test_desired_start_date_on_a_weekend_is_refused(day):
 
 
 def test_desired_start_date_on_a_centre_closed_day_is_refused(settings):
-    settings.NSS_CENTRE_CLOSED_DAYS = [(12, 29)]
+    settings.NSS_CENTRE_CLOSED_DAYS = [(11, 30)]
+    error = refused(check_desired_start_date, D(2027, 11, 30), today=D(2027, 11, 1))
+    assert error.code == "not_business_day"
+    assert "2027年11月30日はNACCSセンターの休業日です。" in error.message
+
+
+def test_desired_start_date_in_the_year_end_closure_is_refused_by_default():
     error = refused(check_desired_start_date, D(2027, 12, 29), today=D(2027, 12, 1))
     assert error.code == "not_business_day"
-    assert "2027年12月29日" in error.message
+    assert "2027年12月29日はNACCSセンターの休業日です。" in error.message
+    # a weekend day of the closure is refused as a weekend, not as a closed day
+    assert "休業日" not in refused(check_desired_start_date, D(2028, 1, 2), today=D(2027, 12, 1)).message
 
 
 def test_desired_start_date_is_required():
@@ -97,10 +105,10 @@ def test_desired_start_date_is_required():
         (D(2027, 4, 28), D(2027, 4, 30), D(2027, 5, 6)),
         # Fri 4/30: +1 = Thu 5/6, +2 = Fri 5/7
         (D(2027, 4, 30), D(2027, 5, 6), D(2027, 5, 7)),
-        # Wed 12/30: +1 = Thu 12/31, +2 = Mon 1/4 (元日 and the weekend skipped)
-        (D(2026, 12, 30), D(2026, 12, 31), D(2027, 1, 4)),
-        # Thu 12/31: +1 = Mon 1/4, +2 = Tue 1/5
-        (D(2026, 12, 31), D(2027, 1, 4), D(2027, 1, 5)),
+        # Fri 12/25: +1 = Mon 12/28, +2 = Mon 1/4 (the year-end closure 12/29–1/3 and the weekend skipped)
+        (D(2026, 12, 25), D(2026, 12, 28), D(2027, 1, 4)),
+        # Wed 12/30, itself a closed day: +1 = Mon 1/4, +2 = Tue 1/5
+        (D(2026, 12, 30), D(2027, 1, 4), D(2027, 1, 5)),
         # Fri 3/19: +1 = Tue 3/23 (振替休日 3/22 skipped), +2 = Wed 3/24
         (D(2027, 3, 19), D(2027, 3, 23), D(2027, 3, 24)),
     ],

@@ -332,10 +332,9 @@ def test_the_screen_5_loop_keeps_the_date_and_the_remaining_ids_through_confirm_
     assert confirm.screen == "confirm"
     assert confirm.item_rows() == [["1", method("netnaccs").name, "指定なし", "通関 二郎"]]
 
-    back = confirm.form_of("通関士用利用者IDの入力に戻る")
-    assert back.attrs.get("method", "get").lower() == "get"
-    assert back.attrs["action"] == add_ids_url(draft)
-    again = Page(customer_client.get(back.attrs["action"]))
+    back = confirm.href_of("通関士用利用者IDの入力に戻る")
+    assert back == add_ids_url(draft)
+    again = Page(customer_client.get(back))
     assert again.screen == "add-ids"
     assert again.value_of("desired_start_date") == freeze.isoformat()
     assert again.item_rows() == [["1", method("netnaccs").name, "指定なし", "通関 二郎", "削除"]]
@@ -403,8 +402,9 @@ def test_confirm_screen_shows_everything_read_only_with_its_two_buttons(customer
     page = Page(customer_client.get(confirm_url(draft)))
     assert page.screen == "confirm"
     assert page.buttons().count("申込内容を登録する") == 1
-    assert page.buttons().count("通関士用利用者IDの入力に戻る") == 1
     assert page.form_of("申込内容を登録する").attrs["method"].lower() == "post"
+    # back to screen 5 posts nothing: a link
+    assert page.href_of("通関士用利用者IDの入力に戻る") == add_ids_url(draft)
     assert page.root.find_all("input", type="text") == []
     assert dates.format_date(freeze) in page.text
     assert "applicant@example.com" in page.text
@@ -515,8 +515,7 @@ def test_complete_screen_shows_the_reception_number_and_the_way_back_to_the_menu
     page = Page(customer_client.get(complete_url(application)))
     assert page.screen == "complete"
     assert page.root.find_all(**{"data-field": "reception_number"})[0].text == application.reception_number
-    assert page.buttons().count("メニューに戻る") == 1
-    assert page.form_of("メニューに戻る").attrs["action"] == reverse("menu")
+    assert page.href_of("メニューに戻る") == reverse("menu")
 
 
 def test_application_list_shows_each_application_with_a_detail_button(customer_client, customer, freeze):
@@ -529,19 +528,20 @@ def test_application_list_shows_each_application_with_a_detail_button(customer_c
     assert sorted(numbers) == sorted([first.reception_number, second.reception_number])
     for row in rows:
         if "data-reception-number" in row.attrs:
-            buttons = row.find_all("button")
-            assert [b.text for b in buttons] == ["詳細"]
-            form = next(n for n in buttons[0].ancestors() if n.tag == "form")
+            links = row.find_all("a")
+            assert [link.text for link in links] == ["詳細"]
+            assert row.find_all("button") == []
             number = row.attrs["data-reception-number"]
             pk = Application.objects.get(reception_number=number).pk
-            assert form.attrs["action"] == reverse("applications:application-detail", kwargs={"pk": pk})
+            assert links[0].attrs["href"] == reverse("applications:application-detail", kwargs={"pk": pk})
+            assert links[0].attrs["aria-label"] == f"{number}の詳細"
             assert "受付" in row.text
 
 
 def test_application_list_leaves_out_drafts(customer_client, draft):
     page = Page(customer_client.get(reverse("applications:application-list")))
     assert "申込はまだありません。" in page.text
-    assert page.buttons().count("詳細") == 0
+    assert page.links().count("詳細") == 0
 
 
 def test_application_detail_shows_the_result_and_the_ids_asked(customer_client, customer, freeze):

@@ -20,7 +20,14 @@ from playwright.sync_api import Page, expect
 from applications import business_calendar, clock, rules
 from applications.models import Application, ApplicationStatus
 from reviews.services import application_approve, application_reject, application_take
-from tests.browser.test_filing_journey import RECEPTION_NUMBER, assert_screen, button, log_in, staff_log_in
+from tests.browser.test_filing_journey import (
+    RECEPTION_NUMBER,
+    assert_screen,
+    button,
+    link,
+    log_in,
+    staff_log_in,
+)
 from tests.browser.test_filing_journey import field as labelled
 from tests.factories import (
     ENROL_PASSWORD,
@@ -28,6 +35,7 @@ from tests.factories import (
     PASSWORD,
     ContractFactory,
     CustomerFactory,
+    DraftFactory,
     code_for,
     enrolment_link,
     password_reset_link,
@@ -332,7 +340,7 @@ def test_customer_screens(page: Page, customer, screenshot):
     button(page, "ログイン").click()
     audit.check("menu")
 
-    button(page, "通関士IDの追加").click()
+    link(page, "通関士IDの追加").click()
     audit.check("guidance")
 
     # 4 applicant: labels; errors announced
@@ -398,22 +406,22 @@ def test_customer_screens(page: Page, customer, screenshot):
     number = page.locator('[data-field="reception_number"]').inner_text().strip()
 
     # 8 list, 9 detail (submitted, then approved), 10 ID notice
-    button(page, "メニューに戻る").click()
+    link(page, "メニューに戻る").click()
     assert_screen(page, "menu")
-    button(page, "申込状況一覧").click()
+    link(page, "申込状況一覧").click()
     audit.check("application-list")
-    button(page, f"{number}の詳細").click()
+    link(page, f"{number}の詳細").click()
     audit.check("application-detail", "application-detail-submitted")
     # 取下げ asks first (withdraw-confirm); the customer changes their mind
     page.get_by_role("link", name="申込を取り下げる").click()
     audit.check("withdraw-confirm")
     page.get_by_role("link", name="取り下げない（詳細に戻る）").click()
     assert_screen(page, "application-detail")
-    button(page, "戻る").click()
+    link(page, "戻る").click()
     assert_screen(page, "application-list")
-    button(page, f"{approved.reception_number}の詳細").click()
+    link(page, f"{approved.reception_number}の詳細").click()
     audit.check("application-detail", "application-detail-approved")
-    button(page, "ID通知内容").click()
+    link(page, "ID通知内容").click()
     audit.check("id-notice")
 
     assert len(audit.screens) == 17
@@ -439,6 +447,32 @@ def test_id_notice_pdf_unavailable_screen(page: Page, customer, screenshot, monk
     expect(page.locator("main")).to_contain_text("このサーバーでは、ID通知内容のPDFを作成できません。")
     page.get_by_role("link", name="ID通知内容に戻る").click()
     assert_screen(page, "id-notice")
+    audit.assert_clean()
+
+
+def test_draft_screens(page: Page, customer, screenshot):
+    """The menu with a draft (and the day it will be deleted), the guidance in the guide's structure, the question
+    「この下書きを削除しますか？」 and the menu after the deletion."""
+    audit = Audit(page, screenshot)
+    draft = DraftFactory(contract=customer.contract, created_by=customer, items=2)
+    log_in(page, customer.username, PASSWORD)
+    audit.check("menu", "menu-with-draft")
+    expect(page.locator('[data-field="draft_deletion_date"]')).to_contain_text("に削除されます。")
+    link(page, "通関士IDの追加").click()
+    audit.check("guidance")
+    # the flow's steps are text, not buttons: the screen's only button is 通関士IDを追加する
+    expect(page.locator("main").get_by_role("button")).to_have_count(1)
+    expect(page.locator("#flow li")).to_have_count(7)
+    page.locator("#flow").get_by_role("link", name="３．通関士証票番号の登録").click()
+    expect(page.locator("#part-3")).to_be_in_viewport()
+    page.go_back()
+    button(page, "通関士IDを追加する").click()
+    assert_screen(page, "applicant")
+    link(page, "キャンセル").click()
+    audit.check("discard")
+    button(page, "下書きを削除する").click()
+    audit.check("menu", "menu-after-discard")
+    assert not Application.objects.filter(pk=draft.pk).exists()
     audit.assert_clean()
 
 
@@ -735,6 +769,11 @@ def test_keyboard_only_filing_journey(page: Page, customer, screenshot):
         assert_focus_visible(page)
         keyboard.press(key)
 
+    def follow_link(name: str) -> None:
+        tab_to(page, link(page, name))
+        assert_focus_visible(page)
+        keyboard.press("Enter")
+
     page.goto("/login/")
     assert_screen(page, "login")
     tab_to(page, labelled(page, "ユーザーID"))
@@ -744,7 +783,7 @@ def test_keyboard_only_filing_journey(page: Page, customer, screenshot):
     press_button("ログイン")
     assert_screen(page, "menu")
 
-    press_button("通関士IDの追加")
+    follow_link("通関士IDの追加")
     assert_screen(page, "guidance")
     press_button("通関士IDを追加する", key="Space")
     assert_screen(page, "applicant")
@@ -767,7 +806,8 @@ def test_keyboard_only_filing_journey(page: Page, customer, screenshot):
     expect(items).to_have_count(1)
     expect(items.first).to_contain_text("B2C")
 
-    # after 設定する the page is at #application-info; 申込内容確認へ進む is the last control: reach it backwards
+    # after 設定する the page is at #application-info; 申込内容確認へ進む is the last button (キャンセル, a link, follows
+    # it): reach it backwards
     tab_to(page, button(page, "申込内容確認へ進む"), backwards=True)
     assert_focus_visible(page)
     keyboard.press("Enter")

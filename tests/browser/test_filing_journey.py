@@ -8,8 +8,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from applications import clock, rules, services
-from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
+from applications import clock, dates, rules, services
+from applications.models import Application, ApplicationItem, ApplicationStatus, ReceptionNumberAllocation
 from applications.reception_numbers import is_valid_reception_number
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, DraftFactory
 
@@ -39,6 +39,12 @@ def field(page: Page, label: str):
 
 def button(page: Page, name: str):
     return page.get_by_role("button", name=name, exact=True)
+
+
+def link(page: Page, name: str):
+    """A link of the screen itself (<main>), e.g. a menu entry drawn as a button: going to a screen posts
+    nothing, so it is a link (the header's navigation has links of the same names)."""
+    return page.locator("main").get_by_role("link", name=name, exact=True)
 
 
 def items(page: Page):
@@ -126,3 +132,55 @@ def test_double_click_on_submit_files_one_application(page: Page, customer, scre
     shown = page.locator('[data-field="reception_number"]').inner_text().strip()
     assert shown == submitted.get().reception_number
     assert is_valid_reception_number(shown)
+
+
+def test_cancel_asks_first_then_discards_the_draft_and_returns_to_the_menu(page: Page, customer, screenshot):
+    """キャンセル on a draft screen leads to 「この下書きを削除しますか？」; 削除せずに戻る keeps everything, 下書きを削除する
+    deletes the draft with its IDs and lands on the menu with a message. No JavaScript involved."""
+    draft = DraftFactory(contract=customer.contract, created_by=customer, items=2)
+    deletion_date = rules.draft_deletion_date(last_changed=draft.updated_at)
+
+    log_in(page, customer.username, PASSWORD)
+    notice = page.locator('[data-field="draft_deletion_date"]')
+    expect(notice).to_contain_text(f"下書きは{dates.format_date(deletion_date)}に削除されます。")
+    screenshot(page, "menu-with-draft", prefix="discard-")
+    link(page, "通関士IDの追加").click()
+    assert_screen(page, "guidance")
+    button(page, "通関士IDを追加する").click()
+    assert_screen(page, "applicant")
+    button(page, "通関士用利用者IDの入力へ進む").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(2)
+
+    # キャンセル is a link to the question; backing out keeps the draft
+    link(page, "キャンセル").click()
+    assert_screen(page, "discard")
+    expect(page.locator("h1")).to_have_text("この下書きを削除しますか？")
+    expect(items(page)).to_have_count(2)
+    screenshot(page, "confirm-discard", prefix="discard-")
+    link(page, "削除せずに戻る").click()
+    assert_screen(page, "add-ids")
+    expect(items(page)).to_have_count(2)
+    assert Application.objects.filter(pk=draft.pk).exists()
+
+    # … and confirming deletes it (the same question stays open in a second tab)
+    link(page, "キャンセル").click()
+    assert_screen(page, "discard")
+    second_tab = page.context.new_page()
+    second_tab.goto(page.url)
+    assert_screen(second_tab, "discard")
+    button(page, "下書きを削除する").click()
+    assert_screen(page, "menu")
+    expect(page.get_by_role("status")).to_contain_text("下書きを削除しました。")
+    expect(page.locator('[data-field="draft"]')).to_have_count(0)
+    screenshot(page, "menu-after-discard", prefix="discard-")
+    assert not Application.objects.filter(pk=draft.pk).exists()
+    assert not ApplicationItem.objects.filter(application_id=draft.pk).exists()
+
+    # the second tab's question now finds nothing to delete: the not-found page, with the way to the menu
+    button(second_tab, "下書きを削除する").click()
+    assert_screen(second_tab, "not-found")
+    second_tab.get_by_role("navigation", name="お客様メニュー").get_by_role(
+        "link", name="メニュー", exact=True
+    ).click()
+    assert_screen(second_tab, "menu")

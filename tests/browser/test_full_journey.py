@@ -26,7 +26,7 @@ from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
 from applications.reception_numbers import is_valid_reception_number
 from devtools.smtp import SmtpSink
-from tests.browser.test_filing_journey import assert_screen, button, field, items
+from tests.browser.test_filing_journey import assert_screen, button, field, items, link
 from tests.factories import FROZEN_AT, totp_code
 from utb_gateway.models import LicenceRegistration
 
@@ -148,7 +148,7 @@ def file_application(page: Page, desired: datetime.date, shot) -> str:
     expect(page.locator("main")).to_contain_text(USER_CODE)
     shot(page, "menu")
 
-    button(page, "通関士IDの追加").click()
+    link(page, "通関士IDの追加").click()
     assert_screen(page, "guidance")
     shot(page, "guidance")
 
@@ -205,7 +205,7 @@ def file_application(page: Page, desired: datetime.date, shot) -> str:
     expect(page.locator('[data-field="desired_start_date"]')).to_have_text(dates.format_date(desired))
     expect(items(page)).to_have_count(2)
     shot(page, "confirm")
-    button(page, "通関士用利用者IDの入力に戻る").click()
+    link(page, "通関士用利用者IDの入力に戻る").click()
     assert_screen(page, "add-ids")
     expect(items(page)).to_have_count(2)
     expect(items(page).nth(0)).to_contain_text(DESIRED_IDENTIFIER)
@@ -221,7 +221,7 @@ def file_application(page: Page, desired: datetime.date, shot) -> str:
     draft.refresh_from_db()
     assert (draft.status, draft.reception_number) == (ApplicationStatus.SUBMITTED, number)
     shot(page, "complete")
-    button(page, "メニューに戻る").click()
+    link(page, "メニューに戻る").click()
     assert_screen(page, "menu")
     return number
 
@@ -330,7 +330,7 @@ def read_result_and_id_notice(
     expect(page.locator('[data-field="issued_ids"]')).to_contain_text(f"{USER_CODE}{DESIRED_IDENTIFIER}")
     shot(page, "application-detail")
 
-    button(page, "ID通知内容").click()
+    link(page, "ID通知内容").click()
     assert_screen(page, "id-notice")
     expect(page.locator('[data-field="reception_number"]')).to_have_text(number)
     rows = page.locator("#issued-ids tbody tr[data-issued-id]")

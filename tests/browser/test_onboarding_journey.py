@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from applications import clock, rules
 from applications.models import Application, ApplicationStatus, User
 from tests.browser.test_accessibility import Audit, assert_error_announced, assert_labelled
-from tests.browser.test_filing_journey import assert_screen, button, field, items, log_in, staff_log_in
+from tests.browser.test_filing_journey import assert_screen, button, field, items, link, log_in, staff_log_in
 from tests.factories import (
     FROZEN_AT,
     PASSWORD,
@@ -86,7 +86,7 @@ def test_the_centre_registers_an_office_invites_and_the_customer_files(
         set_own_password(page, audit, "sato@example.co.jp", COLLEAGUE_PASSWORD, "colleague")
         log_in(page, "sato-hanako", COLLEAGUE_PASSWORD)
         expect(page.locator("main")).to_contain_text("7QZRX")
-        button(page, "通関士IDの追加").click()
+        link(page, "通関士IDの追加").click()
         button(page, "通関士IDを追加する").click()
         assert_screen(page, "applicant")
         expect(field(page, "氏名")).to_have_value("佐藤 花子")

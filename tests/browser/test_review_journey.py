@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from applications import business_calendar, crypto, dates
 from applications.models import Application, ApplicationStatus, NaccsUserId
-from tests.browser.test_filing_journey import assert_screen, button, field, log_in
+from tests.browser.test_filing_journey import assert_screen, button, field, link, log_in
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, submitted_application, totp_code
 
 # The same database marker as test_filing_journey.py: the live server runs in another thread, so the data must
@@ -133,7 +133,7 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
 
     # 1 login → 2 menu → 8 申込状況一覧
     log_in(page, customer.username, PASSWORD)
-    button(page, "申込状況一覧").click()
+    link(page, "申込状況一覧").click()
     assert_screen(page, "application-list")
     row = page.locator(f'tr[data-reception-number="{number}"]')
     expect(row).to_contain_text("審査終了")
@@ -141,7 +141,7 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
     screenshot(page, "application-list", prefix="review-")
 
     # 9 詳細: the confirmed date, highlighted, and the automatic notice saying when NACCS can be used
-    row.get_by_role("button", name=f"{number}の詳細").click()
+    row.get_by_role("link", name=f"{number}の詳細").click()
     assert_screen(page, "application-detail")
     expect(page.locator('[data-field="reception_number"]')).to_have_text(number)
     expect(page.locator('[data-field="status"]')).to_have_text("審査終了")
@@ -160,7 +160,7 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
     screenshot(page, "application-detail", prefix="review-")
 
     # 10 ID通知内容: both IDs with the initial passwords that were stored encrypted
-    button(page, "ID通知内容").click()
+    link(page, "ID通知内容").click()
     assert_screen(page, "id-notice")
     expect(page.locator('[data-field="user_code"]')).to_have_text(user_code)
     rows = page.locator("#issued-ids tbody tr[data-issued-id]")
@@ -193,7 +193,7 @@ def check_customer_screens(page: Page, customer, application, issued, confirmed,
     page.emulate_media(media="print")
     expect(header).to_be_hidden()
     expect(page.locator('[data-field="print_hint"]')).to_be_hidden()
-    expect(page.get_by_role("button", name="戻る")).to_be_hidden()
+    expect(link(page, "戻る")).to_be_hidden()
     expect(rows).to_have_count(2)
     expect(rows.first).to_be_visible()
     screenshot(page, "id-notice-print", prefix="review-")

@@ -505,6 +505,7 @@ NO_REPLY = "このメールは送信専用のアドレスから送信してい�
         "application_rejected",
         "application_start_date_changed",
         "application_withdrawn",
+        "draft_expiry_warning",
         "staff_enrolment",
         "customer_invitation",
         "customer_password_reset",

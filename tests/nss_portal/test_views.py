@@ -102,8 +102,10 @@ def test_menu_shows_the_office_and_its_three_buttons(customer_client, contract):
     assert page.root.find_all(**{"data-field": "user_code"})[0].text == contract.user_code
     assert contract.company_name in page.text
     assert contract.office_name in page.text
-    assert page.form_of("通関士IDの追加").attrs["action"] == reverse("guidance")
-    assert page.form_of("申込状況一覧").attrs["action"] == reverse("applications:application-list")
+    # Nothing is posted to go to a screen: those are links (a URL without "?", a new tab works).
+    assert page.href_of("通関士IDの追加") == reverse("guidance")
+    assert page.href_of("申込状況一覧") == reverse("applications:application-list")
+    assert {"btn", "btn-primary"} <= page.link("通関士IDの追加").classes
     logout_forms = [
         form
         for form in page.root.find_all("form")
@@ -111,8 +113,8 @@ def test_menu_shows_the_office_and_its_three_buttons(customer_client, contract):
     ]
     assert logout_forms
     assert all(form.attrs["method"].lower() == "post" for form in logout_forms)
-    main = page.root.find_all("main")[0]
-    assert [b.text for b in main.find_all("button")] == ["通関士IDの追加", "申込状況一覧", "ログアウト"]
+    assert [b.text for b in page.main.find_all("button")] == ["ログアウト"]
+    assert page.main.find_all("form", method="get") == []
 
 
 # --- screen 3: 通関士IDガイダンス画面 ----------------------------------------
@@ -128,13 +130,88 @@ def test_guidance_has_the_add_button_posting_to_start(customer_client):
 
 def test_guidance_explains_the_flow_in_order_and_the_utb_hours(customer_client):
     page = Page(customer_client.get(reverse("guidance")))
-    flow = [node for node in page.root.find_all("ol") if "nss-flow" in node.classes]
-    assert flow, "no flow list on the guidance screen"
-    steps = [li.text for li in flow[0].find_all("li")]
-    assert steps == ["変更申込", "受付", "内容確認中", "審査終了", "利用開始"]
+    flow = page.root.by_id("flow")
+    assert flow is not None and flow.tag == "ol", "no flow list on the guidance screen"
+    titles = [
+        node.text for li in flow.find_all("li") for node in li.iter() if "nss-flow-title" in node.classes
+    ]
+    # SPEC §3: 変更申込 → 受付 → 内容確認中 → 審査終了 → 利用開始, as the guide draws them
+    assert titles == [
+        "１．変更申込",
+        "受付",
+        "‥ 内容確認中 ‥",
+        "審査終了",
+        "２．申込内容の確認",
+        "★ 利用開始 ★",
+        "３．通関士証票番号の登録",
+    ]
     assert "UTB業務利用可能時間：平日00:00～23:00" in page.text
     assert "UTB01" in page.text
     assert "それぞれ1つずつの通関士IDが必要" in page.text
+
+
+def test_guidance_follows_the_guide_all_methods_two_lanes_three_parts(customer_client):
+    page = Page(customer_client.get(reverse("guidance")))
+    assert "通関士IDの追加の申込" in page.text
+    assert page.root.find_all(**{"data-field": "all_methods"})[0].text == "※すべての処理方式"
+    lanes = [node.text for node in page.root.find_all("div") if "nss-flow-lanes" in node.classes][0]
+    assert lanes == "お客様 NACCSセンター"
+    steps = page.root.by_id("flow").find_all("li")
+    assert [step.attrs["data-lane"] for step in steps] == [
+        "customer",
+        "centre",
+        "centre",
+        "centre",
+        "customer",
+        "both",
+        "customer",
+    ]
+    # each step names its lane for a screen reader too
+    assert all(step.text.startswith("お客様：") for step in steps if step.attrs["data-lane"] == "customer")
+    assert all(
+        step.text.startswith("NACCSセンター：") for step in steps if step.attrs["data-lane"] == "centre"
+    )
+    assert "（＝追加された識別番号が利用可能となる日）" in steps[5].text
+    parts = [page.root.by_id(f"part-{n}").find_all("h2")[0].text for n in (1, 2, 3)]
+    assert parts == ["１．NSSで通関士IDの申込を行う", "２．申込内容の確認", "３．通関士証票番号の登録"]
+    # the customer's steps of the flow lead to their part
+    assert [a.attrs["href"] for a in page.root.by_id("flow").find_all("a")] == [
+        "#part-1",
+        "#part-2",
+        "#part-3",
+    ]
+    assert "★利用開始★（＝追加された識別番号が利用可能となる日）" in page.root.by_id("part-3").text.replace(
+        " ", ""
+    )
+    assert "12-7896" in page.text and "7896 を左詰めで入力（ハイフン以降の番号を入力）" in page.text
+
+
+def test_guidance_flow_steps_are_not_buttons(customer_client):
+    page = Page(customer_client.get(reverse("guidance")))
+    flow = page.root.by_id("flow")
+    assert flow.find_all("button") == []
+    assert not any(node.classes & {"btn", "badge"} for node in flow.iter())
+    # the one button of the screen, and the way back, which is a link
+    assert [button.text for button in page.main.find_all("button")] == ["通関士IDを追加する"]
+    assert page.href_of("メニューに戻る") == reverse("menu")
+
+
+def test_guidance_says_the_business_days_with_the_year_end_closure(customer_client):
+    page = Page(customer_client.get(reverse("guidance")))
+    rule = page.root.find_all(**{"data-field": "business_days"})[0].text
+    assert "土曜日・日曜日・祝日と年末年始（12月29日～1月3日）を除く平日" in rule
+    assert "年末年始（12月29日～1月3日）はNACCSセンターの休業日です。" in rule
+    start = page.root.find_all(**{"data-field": "start_date_rule"})[0].text
+    assert "申込日の2営業日後から3か月後までの営業日" in start
+    assert "30日間変更のない下書きは削除されます" in page.text
+
+
+def test_guidance_follows_the_closed_days_setting(customer_client, settings):
+    settings.NSS_CENTRE_CLOSED_DAYS = []
+    page = Page(customer_client.get(reverse("guidance")))
+    rule = page.root.find_all(**{"data-field": "business_days"})[0].text
+    assert rule == "営業日は、土曜日・日曜日・祝日を除く平日です。"
+    assert "年末年始" not in page.text
 
 
 # --- logout -------------------------------------------------------------

@@ -224,6 +224,33 @@ def test_an_explicit_start_date_other_than_the_desired_one_posts_the_notice(take
     ]
 
 
+def test_a_start_date_of_next_year_puts_the_year_in_the_notice(reviewer, approver, frozen_clock):
+    # Filed on Fri 2027-12-17 for Mon 12/27; approved on 12/27 itself, so the default moves to the next business
+    # day: 12/28, then the year-end closure (12/29–1/3) → Tue 2028-01-04, a day of next year.
+    frozen_clock.move_to(datetime.datetime(2027, 12, 17, 10, 0, tzinfo=JST))
+    application = submitted_application(desired_start_date=D(2027, 12, 27))
+    application = application_take(application=application, actor=reviewer)
+    frozen_clock.move_to(datetime.datetime(2027, 12, 28, 9, 0, tzinfo=JST))
+
+    plan = review_services.approval_plan(application=application, actor=approver)
+    application_approve(application=application, actor=approver)
+
+    application.refresh_from_db()
+    assert application.start_date == D(2028, 1, 4)
+    assert plan.notice_text == "NACCSのご利用は2028年1月4日から可能です。"
+    assert [n.text for n in ProgressNotice.objects.filter(application=application)] == [plan.notice_text]
+
+
+def test_a_start_date_of_this_year_keeps_the_notice_of_the_guide_without_the_year():
+    today = D(2027, 12, 28)
+    assert review_services.approval_notice_text(D(2027, 12, 28), today=today) == (
+        "NACCSのご利用は12月28日から可能です。"
+    )
+    assert review_services.approval_notice_text(D(2028, 1, 4), today=today) == (
+        "NACCSのご利用は2028年1月4日から可能です。"
+    )
+
+
 def test_an_explicit_start_date_equal_to_the_desired_one_posts_no_notice(taken, approver):
     application_approve(application=taken, actor=approver, start_date=DESIRED)
 

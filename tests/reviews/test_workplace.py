@@ -266,7 +266,8 @@ def test_the_plan_shows_what_approval_will_do_and_changes_nothing(reviewer):
     assert [planned.naccs_user_id for planned in plan.ids][1] == f"{code}M34"
     assert plan.ids[0].desired_unavailable and plan.ids[0].identifier != "K12"
     assert plan.start_date == BEYOND_WINDOW
-    assert plan.notice_text == "NACCSのご利用は2月17日から可能です。"
+    # approved in 2026 for a day of 2027: the notice names the year (the same year would not)
+    assert plan.notice_text == "NACCSのご利用は2027年2月17日から可能です。"
     warnings = " ".join(plan.warnings)
     assert "利用開始希望日" in warnings and "異なります" in warnings
     assert "2027年2月16日まで" in warnings
@@ -356,7 +357,7 @@ def test_the_confirmation_screen_then_the_commit(staff_client, reviewer):
     assert len([row for row in page.root.find_all("tr") if "data-planned-id" in row.attrs]) == 2
     assert page.buttons().count("承認する（IDを払い出す）") == 1
     assert len(page.root.find_all("li", **{"data-approval-warning": ""})) == 2
-    assert "NACCSのご利用は2月17日から可能です。" in page.text
+    assert "NACCSのご利用は2027年2月17日から可能です。" in page.text
     assert fresh(application).status == ApplicationStatus.UNDER_REVIEW
     assert not NaccsUserId.objects.filter(issued_by=application).exists()
 

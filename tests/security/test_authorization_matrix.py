@@ -168,6 +168,8 @@ EXPECTED: dict[str, Row] = {
     "applications:applicant": row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
     "applications:add-ids":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
     "applications:confirm":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
+    # キャンセル: GET asks 「この下書きを削除しますか？」 and changes nothing; POST deletes the draft.
+    "applications:discard":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
     "applications:complete":  row(PORTAL, "GET", "submitted",         L,   OK,   N,     F,   F,   L),
     "applications:application-list":
                               row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
