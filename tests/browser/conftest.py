@@ -57,10 +57,9 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def page(request, browser, live_server) -> Iterator:
-    """A fresh context (own cookies) in Japanese on the live server; a Playwright trace is kept when the test
-    fails (test-results/browser/<test>-trace.zip, open with `.venv/bin/playwright show-trace`)."""
+def browser_context(browser, live_server):
+    """A browser context of its own (own cookies) in Japanese, in Japan's time zone, 1280 × 900, on the live
+    server: the `page` fixture's, and a second person's in a journey (the customer after the staff member)."""
     context = browser.new_context(
         base_url=live_server.url,
         locale="ja-JP",
@@ -68,6 +67,14 @@ def page(request, browser, live_server) -> Iterator:
         viewport={"width": 1280, "height": 900},
     )
     context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+def page(request, browser, live_server) -> Iterator:
+    """A fresh context (own cookies) in Japanese on the live server; a Playwright trace is kept when the test
+    fails (test-results/browser/<test>-trace.zip, open with `.venv/bin/playwright show-trace`)."""
+    context = browser_context(browser, live_server)
     context.tracing.start(screenshots=True, snapshots=True)
     page = context.new_page()
     try:

@@ -26,6 +26,7 @@ from applications.management.commands.load_demo import STAFF
 from applications.models import Application, ApplicationStatus, NaccsUserId, User
 from applications.reception_numbers import is_valid_reception_number
 from devtools.smtp import SmtpSink
+from tests.browser.conftest import browser_context
 from tests.browser.test_filing_journey import assert_screen, button, field, items, link
 from tests.factories import FROZEN_AT, totp_code
 from utb_gateway.models import LicenceRegistration
@@ -68,14 +69,7 @@ def smtp_mail(settings, smtp_sink) -> SmtpSink:
 
 def new_page(browser: Browser, live_server) -> Page:
     """A page in a browser context of its own (own cookies), like the `page` fixture; closed with its context."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(10_000)
-    return context.new_page()
+    return browser_context(browser, live_server).new_page()
 
 
 def test_demo_customer_files_reviewer_approves_and_broker_registers_the_licence_number(

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 
 from applications import business_calendar, crypto, dates
 from applications.models import Application, ApplicationStatus, NaccsUserId
+from tests.browser.conftest import browser_context
 from tests.browser.test_filing_journey import assert_screen, button, field, link, log_in
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, submitted_application, totp_code
 
@@ -113,13 +114,7 @@ def test_reviewer_approves_with_a_later_start_date_and_the_customer_reads_the_id
     assert application.reviewer == reviewer
 
     # --- the customer, in a browser context of their own (no staff session)
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(10_000)
+    context = browser_context(browser, live_server)
     try:
         customer_page = context.new_page()
         check_customer_screens(customer_page, customer, application, issued, confirmed, screenshot)

@@ -8,6 +8,7 @@ from applications import business_calendar, clock, dates
 from applications.models import Application, ApplicationStatus, NaccsUserId
 from notifications.models import Email
 from reviews import services
+from tests.browser.conftest import browser_context
 from tests.browser.test_filing_journey import assert_screen, button, field, log_in, staff_log_in
 from tests.factories import PASSWORD, ContractFactory, CustomerFactory, staff_in, submitted_application
 
@@ -116,13 +117,7 @@ def test_a_reviewers_day_two_step_approval_and_a_corrected_start_date(
     assert email.subject.startswith("【NSS】利用開始日変更のお知らせ")
 
     # the customer reads the corrected date and the notice with its year
-    context = browser.new_context(
-        base_url=live_server.url,
-        locale="ja-JP",
-        timezone_id="Asia/Tokyo",
-        viewport={"width": 1280, "height": 900},
-    )
-    context.set_default_timeout(10_000)
+    context = browser_context(browser, live_server)
     try:
         customer_page = context.new_page()
         log_in(customer_page, customer.username, PASSWORD)
