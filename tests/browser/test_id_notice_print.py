@@ -18,7 +18,7 @@ from applications import clock, rules, services
 from applications.models import Application, ApplicationStatus, NaccsUserId
 from reviews.services import application_approve, application_take
 from tests.browser.conftest import RESULTS_DIR
-from tests.browser.test_filing_journey import assert_screen, button, log_in
+from tests.browser.test_filing_journey import assert_screen, link, log_in
 from tests.factories import (
     PASSWORD,
     ContractFactory,
@@ -120,7 +120,7 @@ def notice(customer) -> Application:
 def open_notice(page: Page, customer, notice: Application) -> None:
     log_in(page, customer.username, PASSWORD)
     page.goto(f"/applications/{notice.pk}/")
-    button(page, "ID通知内容").click()
+    link(page, "ID通知内容").click()
     assert_screen(page, "id-notice")
     expect(page.locator("#issued-ids tbody tr[data-issued-id]")).to_have_count(20)
 

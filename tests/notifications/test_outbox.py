@@ -522,6 +522,9 @@ def test_every_email_ends_with_the_no_reply_note_and_the_centres_contact_and_lin
         "link_url": "https://nss.example.jp/enrol/x/",
         "reception_number": "1000001L",
         "items": [],
+        "item_count": 1,
+        "expiry_days": 30,
+        "deletion_date": "2026年12月17日",
     }
     subject, text, html = services._render(kind, context)
     assert subject.startswith("【NSS】")
