@@ -399,11 +399,16 @@ def _planned_identifiers(contract: Contract, items) -> list[str]:
 
 
 def approval_plan(
-    *, application: Application, actor: User, start_date: datetime.date | None = None
+    *,
+    application: Application,
+    actor: User,
+    start_date: datetime.date | None = None,
+    seen_status: str | None = None,
 ) -> ApprovalPlan:
     """承認内容を確認する: every 利用者ID approval would issue now, the start date, the notice it would post and
-    the warnings — refused exactly as approval would be, and nothing written."""
+    the warnings — refused exactly as approval would be (a stale page included), and nothing written."""
     _require(actor, PERM_REVIEW)
+    _expect_version(application, seen_status)
     confirmed = _approval_checks(application, actor, start_date)
     items = list(application.items.select_related("processing_method").order_by("id"))
     identifiers = _planned_identifiers(application.contract, items)

@@ -266,16 +266,12 @@ def approve_confirm(request, pk):
     if not form.is_valid():
         return _render_detail(request, application, approve_form=form)
     data = form.cleaned_data
-    if data["seen_status"] != application.status:
-        messages.error(
-            request,
-            _("この申込は他の担当者により「%(status)s」に更新されています。画面を更新してください。")
-            % {"status": application.get_status_display()},
-        )
-        return redirect("reviews:application", pk=pk)
     try:
         plan = services.approval_plan(
-            application=application, actor=request.user, start_date=data["start_date"]
+            application=application,
+            actor=request.user,
+            start_date=data["start_date"],
+            seen_status=data["seen_status"],
         )
     except DomainError as error:
         if form_add_domain_error(form, error, non_field=False):
