@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "application_submit": _("申込（受付）"),
     "application_take": _("担当"),
     "application_approve": _("承認・ID払出し"),
+    "application_approve_removal": _("承認・ID削除"),
     "application_reject": _("不受理"),
     "application_withdraw": _("取下げ"),
     "progress_notice_post": _("進行状況の通知"),

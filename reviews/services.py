@@ -600,7 +600,7 @@ def _approve_removal_locked(*, application, actor, end_date, seen_status, confir
     audit.record(
         locked,
         actor=actor,
-        action="application_approve",
+        action="application_approve_removal",
         changes={"status": [old, locked.status], "end_date": [old_end_date, confirmed]},
         desired_end_date=locked.desired_end_date,
         removed=[f"{user_code}{target.identifier}" for target in targets],

@@ -326,15 +326,19 @@ def application_approve(request, pk):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("reviews:application", pk=pk)
-    messages.success(
-        request,
-        ngettext(
+    if kinds.kind_of(application).approval == kinds.REVOKE:
+        message = ngettext(
+            "承認しました。%(count)d件の通関士IDを利用終了日から削除します。",
+            "承認しました。%(count)d件の通関士IDを利用終了日から削除します。",
+            len(issued),
+        )
+    else:
+        message = ngettext(
             "承認しました。%(count)d件の利用者IDを払い出しました。",
             "承認しました。%(count)d件の利用者IDを払い出しました。",
             len(issued),
         )
-        % {"count": len(issued)},
-    )
+    messages.success(request, message % {"count": len(issued)})
     return redirect("reviews:application", pk=pk)
 
 

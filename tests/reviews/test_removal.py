@@ -90,7 +90,7 @@ def test_approval_is_audited_with_the_removed_ids(removal, contract):
     [approval] = [
         entry
         for entry in selectors.audit_trail(application=removal)
-        if entry.additional_data.get("action") == "application_approve"
+        if entry.additional_data.get("action") == "application_approve_removal"
     ]
     assert approval.additional_data["removed"] == [f"{contract.user_code}A0A"]
     lines = audit.trail_lines([approval])[0]
