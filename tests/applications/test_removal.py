@@ -320,3 +320,14 @@ def test_another_offices_id_posted_to_select_ids_is_refused(customer_client, cus
     )
     assert page.field_errors("targets")
     assert not ApplicationItem.objects.filter(target=foreign).exists()
+
+
+def test_the_list_shows_a_removals_end_dates(customer_client, customer, contract, broker_ids):
+    application = submitted_removal(contract=contract, targets=broker_ids[:1], created_by=customer)
+    page = Page(customer_client.get(reverse("applications:application-list")))
+    [row] = [
+        r
+        for r in page.root.find_all("tr")
+        if r.attrs.get("data-reception-number") == application.reception_number
+    ]
+    assert "通関士IDの削除" in row.text and "利用終了希望日" in row.text
