@@ -501,6 +501,7 @@ def test_staff_screens(page: Page, customer, screenshot):
         page,
         [
             "状態",
+            "申込の種類",
             "処理方式",
             "並び順",
             "検索（申込受付番号・利用者コード・会社名・事業所名）",
