@@ -142,6 +142,7 @@ def test_the_queue_screen_has_the_kind_filter(staff_client, removal, contract):
     page = Page(staff_client.get(reverse("reviews:queue"), {"kind": ApplicationKind.REMOVE_BROKER_IDS}))
     assert page.control_labelled("申込の種類") is not None
     assert removal.reception_number in page.text
+    assert removal.desired_end_date.strftime("%Y/%m/%d") in page.text
     assert page.text.count("通関士IDの追加") <= 1  # only as an option of the filter
 
 
