@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from . import dates
 from .models import Application, ApplicationItem
@@ -22,6 +23,11 @@ def application_login_url(application: Application) -> str:
     return f"{settings.NSS_BASE_URL.rstrip('/')}{reverse('login')}?{query}"
 
 
+def _kind_label(application: Application, language: str) -> str:
+    with translation.override(language):
+        return str(application.get_kind_display())
+
+
 def application_email_context(
     application: Application, *, items: Iterable[ApplicationItem] | None = None, **extra
 ) -> dict:
@@ -29,9 +35,15 @@ def application_email_context(
     login link; `extra` adds what one e-mail alone says (the rejection's reason). `items` saves the query when the
     caller has them already (with their processing method)."""
     if items is None:
-        items = application.items.select_related("processing_method").order_by("id")
+        items = application.items.select_related("processing_method", "target").order_by("id")
     language = settings.LANGUAGE_CODE
+    user_code = application.contract.user_code
     return {
+        # SPEC §9: the e-mails say which kind it is; a removal gives its end dates and the IDs it removes.
+        "kind": application.kind,
+        "kind_label": _kind_label(application, language),
+        "desired_end_date": dates.format_date(application.desired_end_date, language=language),
+        "end_date": dates.format_date(application.end_date, language=language),
         "login_url": application_login_url(application),
         "reception_number": application.reception_number,
         "application_id": application.pk,
@@ -46,6 +58,7 @@ def application_email_context(
                 "processing_method": item.processing_method.name,
                 "desired_identifier": item.desired_identifier,
                 "broker_name": item.broker_name,
+                "user_id": f"{user_code}{item.target.identifier}" if item.target_id else "",
             }
             for item in items
         ],

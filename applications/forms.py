@@ -181,3 +181,34 @@ class CustomerInviteForm(NewAccountFields):
         super().__init__(*args, **kwargs)
         if not with_admin:
             del self.fields["office_admin"]
+
+
+class SelectIdsForm(forms.Form):
+    """対象IDの選択 (`select-ids`, 通関士IDの削除): the contract's removable 通関士IDs as checkboxes and the
+    利用終了希望日. The rules (`kinds.check_removal_targets`, `rules.check_desired_end_date`) are the service's."""
+
+    targets = forms.MultipleChoiceField(
+        label=_("削除する通関士ID"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    desired_end_date = forms.DateField(
+        label=_("利用終了希望日"),
+        widget=DateInput(),
+        input_formats=["%Y-%m-%d", "%Y/%m/%d"],
+        required=False,
+        error_messages={"invalid": _("利用終了希望日は年-月-日（例：2026-12-01）の形で入力してください。")},
+    )
+
+    def __init__(self, *args, removable_ids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].choices = [
+            (str(naccs_id.pk), naccs_id.naccs_user_id) for naccs_id in removable_ids
+        ]
+        today = clock.today()
+        self.fields["desired_end_date"].widget.attrs.update(
+            min=rules.earliest_start_date(today).isoformat(), max=rules.latest_start_date(today).isoformat()
+        )
+
+    def clean_targets(self):
+        return [int(value) for value in self.cleaned_data.get("targets", [])]

@@ -207,11 +207,19 @@ class NaccsUserId(models.Model):
         """Its start date has come (`start_date_reached`); the UTB gateway refuses it before."""
         return start_date_reached(self.start_date, today)
 
+    def is_revoked(self, today) -> bool:
+        """廃止: from the day of `revoked_at` (00:00 Japan time, as the contract import and a removal's approval
+        store it) on. An approved removal whose 利用終了日 has not come yet leaves the ID working."""
+        from .clock import local_date
+
+        return self.revoked_at is not None and local_date(self.revoked_at) <= today
+
 
 class ApplicationKind(models.TextChoices):
-    """利用申込の種類. Only 通関士IDの追加 is built now; 新規, 変更, 解約… are further members."""
+    """利用申込の種類 (SPEC §9). What differs between them is data in applications/kinds.py."""
 
     ADD_CUSTOMS_BROKER_IDS = "add_customs_broker_ids", _("通関士IDの追加")
+    REMOVE_BROKER_IDS = "remove_broker_ids", _("通関士IDの削除")
 
 
 class ApplicationStatus(models.TextChoices):
@@ -256,6 +264,9 @@ class Application(models.Model):
     applicant_email = models.EmailField(_("メールアドレス"), blank=True)
     desired_start_date = models.DateField(_("利用開始希望日"), null=True, blank=True)
     start_date = models.DateField(_("利用開始日"), null=True, blank=True)
+    # 通関士IDの削除 (SPEC §9): the day the customer wants the IDs to end, and the one approval fixes.
+    desired_end_date = models.DateField(_("利用終了希望日"), null=True, blank=True)
+    end_date = models.DateField(_("利用終了日"), null=True, blank=True)
     created_by = models.ForeignKey(
         "User", verbose_name=_("作成者"), on_delete=models.PROTECT, related_name="applications_created"
     )
@@ -377,7 +388,8 @@ class Application(models.Model):
 
 
 class ApplicationItem(models.Model):
-    """申込情報の1行: one 利用者ID asked for in an application."""
+    """申込情報の1行: one 利用者ID asked for in an application — to add (its processing method, desired 識別番号
+    and broker name), or the existing one it removes (`target`, with its processing method and name copied)."""
 
     application = models.ForeignKey(
         Application, verbose_name=_("利用申込"), on_delete=models.CASCADE, related_name="items"
@@ -387,6 +399,16 @@ class ApplicationItem(models.Model):
     )
     desired_identifier = models.CharField(_("希望識別番号"), max_length=3, blank=True)
     broker_name = models.CharField(_("通関士氏名"), max_length=60)
+    # 通関士IDの削除: the ID this item removes.
+    target = models.ForeignKey(
+        NaccsUserId,
+        verbose_name=_("削除する利用者ID"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="removal_items",
+        db_index=False,  # the partial index application_item_target instead, built concurrently
+    )
     created_at = models.DateTimeField(_("作成日時"), db_default=Now())
 
     class Meta:
@@ -406,6 +428,12 @@ class ApplicationItem(models.Model):
             models.CheckConstraint(
                 condition=Q(desired_identifier="") | Q(desired_identifier__regex=r"^[A-Z0-9]{3}$"),
                 name="application_item_identifier_shape",
+            ),
+        ]
+        indexes = [
+            # Is this ID in an open removal already (applications/kinds.py): the few items that name one.
+            models.Index(
+                fields=["target"], condition=Q(target__isnull=False), name="application_item_target"
             ),
         ]
 

@@ -45,9 +45,31 @@ def is_start_date_near(application: Application, today: datetime.date) -> bool:
 
 def check_desired_start_date(day: datetime.date | None, *, today: datetime.date) -> None:
     """利用開始希望日: a business day, ≥ N business days after `today` (submission day), ≤ M months ahead."""
-    field = "desired_start_date"
+    _check_desired_day(
+        day,
+        today=today,
+        field="desired_start_date",
+        required=_("利用開始希望日を入力してください。"),
+        too_early=_("利用開始希望日は申込日から%(days)d営業日以降（%(earliest)s以降）を指定してください。"),
+        too_late=_("利用開始希望日は%(months)dか月以内（%(latest)sまで）を指定してください。"),
+    )
+
+
+def check_desired_end_date(day: datetime.date | None, *, today: datetime.date) -> None:
+    """利用終了希望日 (通関士IDの削除, SPEC §9): the same window as the start date."""
+    _check_desired_day(
+        day,
+        today=today,
+        field="desired_end_date",
+        required=_("利用終了希望日を入力してください。"),
+        too_early=_("利用終了希望日は申込日から%(days)d営業日以降（%(earliest)s以降）を指定してください。"),
+        too_late=_("利用終了希望日は%(months)dか月以内（%(latest)sまで）を指定してください。"),
+    )
+
+
+def _check_desired_day(day, *, today, field, required, too_early, too_late) -> None:
     if day is None:
-        raise DomainError(_("利用開始希望日を入力してください。"), field=field, code="required")
+        raise DomainError(required, field=field, code="required")
     if not business_calendar.is_business_day(day):
         holiday = business_calendar.holiday_name(day)
         if holiday:
@@ -65,7 +87,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
     earliest = earliest_start_date(today)
     if day < earliest:
         raise DomainError(
-            _("利用開始希望日は申込日から%(days)d営業日以降（%(earliest)s以降）を指定してください。")
+            too_early
             % {"days": settings.NSS_START_DATE_MIN_BUSINESS_DAYS, "earliest": format_date(earliest)},
             field=field,
             code="too_early",
@@ -73,8 +95,7 @@ def check_desired_start_date(day: datetime.date | None, *, today: datetime.date)
     latest = latest_start_date(today)
     if day > latest:
         raise DomainError(
-            _("利用開始希望日は%(months)dか月以内（%(latest)sまで）を指定してください。")
-            % {"months": settings.NSS_START_DATE_MAX_MONTHS, "latest": format_date(latest)},
+            too_late % {"months": settings.NSS_START_DATE_MAX_MONTHS, "latest": format_date(latest)},
             field=field,
             code="too_late",
         )
@@ -174,9 +195,21 @@ def check_broker_name(application: Application, method: ProcessingMethod | None,
         )
 
 
-def check_item_count(count: int, *, adding: bool) -> None:
-    """1 to NSS_MAX_IDS_PER_APPLICATION IDs in one application."""
+def check_item_count(count: int, *, adding: bool, removal: bool = False) -> None:
+    """1 to NSS_MAX_IDS_PER_APPLICATION IDs in one application (`removal`: the IDs chosen to remove)."""
     maximum = settings.NSS_MAX_IDS_PER_APPLICATION
+    if removal:
+        if count < 1:
+            raise DomainError(
+                _("削除する通関士IDを1件以上選択してください。"), field="targets", code="no_ids"
+            )
+        if count > maximum:
+            raise DomainError(
+                _("1回の申込で削除できる通関士IDは%(max)d件までです。") % {"max": maximum},
+                field="targets",
+                code="too_many_ids",
+            )
+        return
     if adding and count >= maximum:
         raise DomainError(
             _("1回の申込で追加できる通関士IDは%(max)d件までです。") % {"max": maximum}, code="too_many_ids"
@@ -195,6 +228,7 @@ def check_item_count(count: int, *, adding: bool) -> None:
 __all__ = [
     "PHONE_VALIDATOR",
     "check_broker_name",
+    "check_desired_end_date",
     "check_desired_identifier",
     "check_desired_start_date",
     "check_identifier_free_in_contract",

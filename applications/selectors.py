@@ -8,7 +8,7 @@ from cryptography.fernet import InvalidToken
 from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from . import clock, crypto, passwords, rules
+from . import clock, crypto, kinds, passwords, rules
 from .models import (
     Application,
     ApplicationItem,
@@ -25,7 +25,7 @@ def contract_for_display(*, contract_id: int) -> Contract:
 
 
 def application_items(*, application: Application) -> list[ApplicationItem]:
-    return list(application.items.select_related("processing_method").order_by("id"))
+    return list(application.items.select_related("processing_method", "target").order_by("id"))
 
 
 def _issued_ids_queryset() -> QuerySet[NaccsUserId]:
@@ -40,7 +40,8 @@ def application_get(*, user: User, application_id: int) -> Application:
     return get_object_or_404(
         Application.objects.select_related("contract").prefetch_related(
             Prefetch(
-                "items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id")
+                "items",
+                queryset=ApplicationItem.objects.select_related("processing_method", "target").order_by("id"),
             ),
             Prefetch("notices", queryset=ProgressNotice.objects.order_by("-posted_at", "-id")),
             Prefetch("issued_ids", queryset=_issued_ids_queryset()),
@@ -127,6 +128,8 @@ def id_notice_get(*, user: User, application_id: int) -> IdNotice:
         pk=application_id,
         contract_id=user.contract_id,
         status=ApplicationStatus.APPROVED,
+        # A kind that issues no IDs (通関士IDの削除) has no ID notice.
+        kind__in=[kind.value for kind in kinds.KINDS.values() if kind.approval == kinds.ISSUE],
     )
     now = clock.now()
     issued = [

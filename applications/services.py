@@ -20,7 +20,7 @@ from notifications.services import (
     email_queue,
 )
 
-from . import audit, business_calendar, clock, dates, roles, rules, workflow
+from . import audit, business_calendar, clock, dates, kinds, roles, rules, workflow
 from .email_context import application_email_context
 from .exceptions import DomainError
 from .models import (
@@ -38,9 +38,9 @@ from .reception_numbers import reception_number_from_sequence
 logger = logging.getLogger(__name__)
 
 
-def _locked_draft(application_id: int) -> Application:
+def _locked_draft(application_id: int, *, kind: str | None = None) -> Application:
     """The draft, locked for this transaction; a submitted one can no longer be edited, a deleted one (discarded
-    in another tab, or expired) is gone."""
+    in another tab, or expired) is gone. With `kind`, a draft of another kind is refused (its own screens only)."""
     try:
         application = (
             Application.objects.select_for_update(of=("self",), no_key=True)
@@ -55,6 +55,8 @@ def _locked_draft(application_id: int) -> Application:
             % {"number": application.reception_number},
             code="already_submitted",
         )
+    if kind is not None and application.kind != kind:
+        raise DomainError(_("この下書きでは行えない操作です。"), code="wrong_kind")
     return application
 
 
@@ -113,7 +115,7 @@ def application_item_add(
     broker_name: str,
 ) -> ApplicationItem:
     """設定する (screen 5): keep the desired start date and add one ID to 申込情報."""
-    draft = _locked_draft(application.pk)
+    draft = _locked_draft(application.pk, kind=ApplicationKind.ADD_CUSTOMS_BROKER_IDS)
     identifier = rules.normalise_identifier(desired_identifier)
     name = rules.normalise_broker_name(broker_name)
     rules.check_desired_start_date(desired_start_date, today=clock.today())
@@ -152,11 +154,37 @@ def application_desired_start_date_set(
     *, application: Application, desired_start_date: datetime.date
 ) -> Application:
     """申込内容確認へ進む (screen 5): the date is valid and at least one ID is set."""
-    draft = _locked_draft(application.pk)
+    draft = _locked_draft(application.pk, kind=ApplicationKind.ADD_CUSTOMS_BROKER_IDS)
     rules.check_desired_start_date(desired_start_date, today=clock.today())
     rules.check_item_count(draft.items.count(), adding=False)
     draft.desired_start_date = desired_start_date
     draft.save(update_fields=["desired_start_date", "updated_at"])
+    return draft
+
+
+@transaction.atomic
+def application_removal_set(
+    *, application: Application, target_ids: list[int], desired_end_date: datetime.date | None
+) -> Application:
+    """申込内容確認へ進む of `select-ids` (通関士IDの削除, SPEC §9): the chosen 通関士IDs become the draft's items
+    (each naming the ID it removes) and the 利用終了希望日 is kept. Every chosen ID must be removable
+    (`kinds.check_removal_targets`); submission checks it again under the IDs' row locks."""
+    draft = _locked_draft(application.pk, kind=ApplicationKind.REMOVE_BROKER_IDS)
+    rules.check_desired_end_date(desired_end_date, today=clock.today())
+    targets = kinds.check_removal_targets(contract_id=draft.contract_id, target_ids=target_ids)
+    draft.items.all().delete()
+    used = set()
+    for target in targets:
+        # The (method, name) pair is unique in an application; an ID without a distinct name is named by itself.
+        name = target.broker_name
+        if not name or (target.processing_method_id, name) in used:
+            name = target.naccs_user_id
+        used.add((target.processing_method_id, name))
+        ApplicationItem.objects.create(
+            application=draft, processing_method=target.processing_method, broker_name=name, target=target
+        )
+    draft.desired_end_date = desired_end_date
+    draft.save(update_fields=["desired_end_date", "updated_at"])
     return draft
 
 
@@ -188,7 +216,7 @@ def application_submit(*, application: Application) -> Application:
             action="application_submit",
             changes={"status": ["draft", "submitted"]},
         )
-        items = list(draft.items.select_related("processing_method"))
+        items = list(draft.items.select_related("processing_method", "target"))
         email_application_received_queue(
             application_id=draft.pk,
             to=draft.applicant_email,
@@ -202,8 +230,16 @@ def _check_complete(draft: Application) -> None:
         raise DomainError(
             _("申込担当者の氏名・電話番号・メールアドレスを入力してください。"), code="applicant_missing"
         )
-    rules.check_desired_start_date(draft.desired_start_date, today=clock.today())
+    kind = kinds.kind_of(draft)
+    kind.check_desired_date(kind.desired_date(draft), today=clock.today())
     items = list(draft.items.select_related("processing_method"))
+    if kind.approval == kinds.REVOKE:
+        target_ids = [item.target_id for item in items]
+        # Lock the chosen IDs (in one order, so two submissions cannot deadlock): a second submission naming one
+        # of them waits here until the first commits, then finds it in an open removal and is refused.
+        list(NaccsUserId.objects.select_for_update(no_key=True).filter(pk__in=target_ids).order_by("pk"))
+        kinds.check_removal_targets(contract_id=draft.contract_id, target_ids=target_ids)
+        return
     rules.check_item_count(len(items), adding=False)
     for item in items:
         rules.check_processing_method(draft.contract, item.processing_method)

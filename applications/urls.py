@@ -9,6 +9,7 @@ urlpatterns = [
     path("customs-broker-ids/start/", views.start, name="start"),
     path("drafts/<int:pk>/applicant/", views.applicant, name="applicant"),
     path("drafts/<int:pk>/ids/", views.add_ids, name="add-ids"),
+    path("drafts/<int:pk>/select-ids/", views.select_ids, name="select-ids"),
     path("drafts/<int:pk>/confirm/", views.confirm, name="confirm"),
     path("drafts/<int:pk>/discard/", views.discard, name="discard"),
     path("<int:pk>/complete/", views.complete, name="complete"),

@@ -4,7 +4,7 @@ Thin: authorise, parse, call one service, redirect."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,29 +13,38 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import pdf, selectors, services, workflow
+from . import kinds, pdf, selectors, services, workflow
 from .exceptions import DomainError, form_add_domain_error
-from .forms import AddIdsForm, ApplicantForm
-from .models import Application, ApplicationStatus
+from .forms import AddIdsForm, ApplicantForm, SelectIdsForm
+from .models import Application, ApplicationKind, ApplicationStatus
 from .permissions import customer_required
 
 
-def _draft_or_redirect(request, pk):
+def _draft_or_redirect(request, pk, *, screen: str | None = None):
     """The office's application `pk` while it is a draft; once submitted, every draft screen leads to its
-    completion screen (back button, second tab). Another office's application is a 404."""
+    completion screen (back button, second tab). Another office's application is a 404. With `screen` (a
+    selection step), a draft of a kind whose selection step is another one is led to its own."""
     application = get_object_or_404(
         Application.objects.select_related("contract"), pk=pk, contract_id=request.user.contract_id
     )
     if application.status != ApplicationStatus.DRAFT:
         return None, redirect("applications:complete", pk=application.pk)
+    own = kinds.kind_of(application).selection_screen
+    if screen is not None and screen != own:
+        return None, redirect(f"applications:{own}", pk=application.pk)
     return application, None
 
 
 @require_POST
 @customer_required
 def start(request):
-    """通関士IDを追加する (screen 3): resume this account's draft or start a new one."""
-    application = services.application_draft_start(user=request.user)
+    """通関士IDを追加する / 通関士IDを削除する (the guidance of the kind): resume this account's draft of the kind
+    (the form's `kind`) or start a new one."""
+    try:
+        kind = ApplicationKind(request.POST.get("kind", ApplicationKind.ADD_CUSTOMS_BROKER_IDS))
+    except ValueError:
+        raise Http404 from None
+    application = services.application_draft_start(user=request.user, kind=kind)
     return redirect("applications:applicant", pk=application.pk)
 
 
@@ -55,8 +64,9 @@ def applicant(request, pk):
     form = ApplicantForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.application_applicant_set(application=application, **form.cleaned_data)
-        return redirect("applications:add-ids", pk=application.pk)
-    return render(request, "applications/applicant.html", {"application": application, "form": form})
+        return redirect(f"applications:{kinds.kind_of(application).selection_screen}", pk=application.pk)
+    context = {"application": application, "kind": kinds.kind_of(application), "form": form}
+    return render(request, "applications/applicant.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,7 +77,7 @@ def add_ids(request, pk):
     Whatever the button, what the customer typed is shown again: the set IDs and the date live on the server,
     the fields not yet set come back from the POST.
     """
-    application, done = _draft_or_redirect(request, pk)
+    application, done = _draft_or_redirect(request, pk, screen="add-ids")
     if done:
         return done
     contract = selectors.contract_for_display(contract_id=application.contract_id)
@@ -116,11 +126,52 @@ def add_ids(request, pk):
                 form_add_domain_error(form, error)
     context = {
         "application": application,
+        "kind": kinds.kind_of(application),
         "contract": contract,
         "form": form,
         "items": selectors.application_items(application=application),
     }
     return render(request, "applications/add_ids.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def select_ids(request, pk):
+    """対象IDの選択 (`select-ids`, 通関士IDの削除): the contract's removable 通関士IDs as checkboxes and the
+    利用終了希望日; 申込内容確認へ進む keeps them on the draft and goes on."""
+    application, done = _draft_or_redirect(request, pk, screen="select-ids")
+    if done:
+        return done
+    contract = selectors.contract_for_display(contract_id=application.contract_id)
+    removable = list(kinds.removable_ids(contract_id=application.contract_id))
+    if request.method == "POST":
+        form = SelectIdsForm(request.POST, removable_ids=removable)
+        if form.is_valid():
+            try:
+                services.application_removal_set(
+                    application=application,
+                    target_ids=form.cleaned_data["targets"],
+                    desired_end_date=form.cleaned_data["desired_end_date"],
+                )
+            except DomainError as error:
+                form_add_domain_error(form, error)
+            else:
+                return redirect("applications:confirm", pk=application.pk)
+    else:
+        chosen = [str(item.target_id) for item in application.items.all() if item.target_id]
+        form = SelectIdsForm(
+            initial={"targets": chosen, "desired_end_date": application.desired_end_date},
+            removable_ids=removable,
+        )
+    selected = {str(value) for value in (form["targets"].value() or [])}
+    context = {
+        "application": application,
+        "kind": kinds.kind_of(application),
+        "contract": contract,
+        "form": form,
+        "removable": [(naccs_id, str(naccs_id.pk) in selected) for naccs_id in removable],
+    }
+    return render(request, "applications/select_ids.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,6 +196,7 @@ def confirm(request, pk):
             return redirect("applications:complete", pk=submitted.pk)
     context = {
         "application": application,
+        "kind": kinds.kind_of(application),
         "contract": selectors.contract_for_display(contract_id=application.contract_id),
         "items": selectors.application_items(application=application),
         "error": error,
@@ -157,6 +209,7 @@ DISCARD_BACK = {
     "menu": "menu",
     "applicant": "applications:applicant",
     "add-ids": "applications:add-ids",
+    "select-ids": "applications:select-ids",
     "confirm": "applications:confirm",
 }
 
@@ -193,7 +246,8 @@ def discard(request, pk):
 def complete(request, pk):
     """利用申込完了画面 (screen 7)."""
     application = selectors.application_get(user=request.user, application_id=pk)
-    return render(request, "applications/complete.html", {"application": application})
+    context = {"application": application, "kind": kinds.kind_of(application)}
+    return render(request, "applications/complete.html", context)
 
 
 @require_safe
@@ -211,6 +265,7 @@ def application_detail(request, pk):
     application = selectors.application_get(user=request.user, application_id=pk)
     context = {
         "application": application,
+        "kind": kinds.kind_of(application),
         "approved": application.status == ApplicationStatus.APPROVED,
         "withdrawable": workflow.can_transition(application.status, ApplicationStatus.WITHDRAWN),
     }

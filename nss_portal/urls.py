@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from applications.models import ApplicationKind
+
 from . import health, office, views
 
 urlpatterns = [
@@ -21,6 +23,12 @@ urlpatterns = [
     path("office/accounts/<int:pk>/stop/", office.account_stop, name="office-account-stop"),
     path("menu/", views.menu, name="menu"),
     path("customs-broker-ids/guidance/", views.guidance, name="guidance"),
+    path(
+        "customs-broker-ids/remove/guidance/",
+        views.guidance,
+        {"kind": ApplicationKind.REMOVE_BROKER_IDS},
+        name="guidance-remove",
+    ),
     path("applications/", include("applications.urls")),
     path("staff/", include("reviews.urls")),
     path("utb/", include("utb_gateway.urls")),

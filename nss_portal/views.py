@@ -11,8 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp import login as otp_login
 
-from applications import accounts, authenticators, business_calendar, dates, enrolment, selectors
+from applications import accounts, authenticators, business_calendar, dates, enrolment, kinds, selectors
 from applications.exceptions import DomainError, form_add_domain_error
+from applications.models import ApplicationKind
 from applications.permissions import customer_required, second_factor_missing
 
 from .client_address import client_address
@@ -184,14 +185,22 @@ def login_otp(request):
     return render(request, "nss_portal/login_otp.html", context)
 
 
+GUIDANCE_TEMPLATES = {
+    ApplicationKind.ADD_CUSTOMS_BROKER_IDS: "nss_portal/guidance.html",
+    ApplicationKind.REMOVE_BROKER_IDS: "nss_portal/guidance_remove.html",
+}
+
+
 @require_safe
 @customer_required
-def guidance(request):
-    """通関士IDガイダンス画面 (screen 3): the guide's flow and its three parts, with the rules as they are set."""
+def guidance(request, kind=ApplicationKind.ADD_CUSTOMS_BROKER_IDS):
+    """ガイダンス画面 (screen 3) of a kind: the guide's flow and its parts, with the rules as they are set, and the
+    button that starts (or resumes) the kind's draft."""
     context = {
+        "kind": kinds.kind_of(kind),
         "closed_periods": business_calendar.closed_periods_text(),
         "min_business_days": settings.NSS_START_DATE_MIN_BUSINESS_DAYS,
         "max_months": settings.NSS_START_DATE_MAX_MONTHS,
         "draft_expiry_days": settings.NSS_DRAFT_EXPIRY_DAYS,
     }
-    return render(request, "nss_portal/guidance.html", context)
+    return render(request, GUIDANCE_TEMPLATES[kind], context)

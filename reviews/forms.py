@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 from applications.forms import NewAccountFields
-from applications.models import ApplicationStatus, ProcessingMethod, User
+from applications.models import ApplicationKind, ApplicationStatus, ProcessingMethod, User
 from applications.roles import ROLE_LABELS
 from applications.validators import validate_multiline_text, validate_single_line_text
 from nss_portal.forms import (
@@ -78,6 +78,9 @@ class QueueFilterForm(forms.Form):
         required=False,
         empty_label=_("すべて"),
     )
+    kind = forms.ChoiceField(
+        label=_("申込の種類"), choices=[("", _("すべて")), *ApplicationKind.choices], required=False
+    )
     sort = forms.ChoiceField(label=_("並び順"), choices=SORT_CHOICES, required=False)
     overdue = forms.BooleanField(label=_("回答予定日超過のみ"), required=False)
     mine = forms.BooleanField(label=_("自分の担当のみ"), required=False)
@@ -104,6 +107,7 @@ class QueueFilterForm(forms.Form):
         return {
             "status": data.get("status", QUEUE_OPEN),
             "method_code": data["method"].code if data.get("method") else "",
+            "kind": data.get("kind", ""),
             "overdue": bool(data.get("overdue")),
             "mine": actor if data.get("mine") else None,
             "q": data.get("q", ""),

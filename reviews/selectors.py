@@ -110,6 +110,7 @@ def queue_filtered(
     *,
     status: str = QUEUE_OPEN,
     method_code: str = "",
+    kind: str = "",
     overdue: bool = False,
     mine: User | None = None,
     q: str = "",
@@ -123,6 +124,8 @@ def queue_filtered(
         qs = qs.filter(answer_due_on__lt=today)
     if mine is not None:
         qs = qs.filter(reviewer=mine)
+    if kind:
+        qs = qs.filter(kind=kind)
     if method_code:
         qs = qs.filter(
             Exists(
@@ -155,6 +158,7 @@ def application_queue(
     *,
     status: str = QUEUE_OPEN,
     method_code: str = "",
+    kind: str = "",
     overdue: bool = False,
     mine: User | None = None,
     q: str = "",
@@ -167,7 +171,9 @@ def application_queue(
     """Submitted applications, oldest first by default (SPEC §4), filtered and sorted (SPEC §8). `after` is the
     cursor of the previous page's last row, `before` the next page's first: keyset pages, no COUNT, no OFFSET."""
     sort = sort if sort in SORTS else SORT_SUBMITTED
-    qs = queue_filtered(status=status, method_code=method_code, overdue=overdue, mine=mine, q=q, today=today)
+    qs = queue_filtered(
+        status=status, method_code=method_code, kind=kind, overdue=overdue, mine=mine, q=q, today=today
+    )
     backwards = bool(before) and not after
     cursor = _parse_cursor(before if backwards else after, sort) if (before or after) else None
     backwards = backwards and cursor is not None
@@ -176,7 +182,8 @@ def application_queue(
         .select_related("contract", "reviewer")
         .prefetch_related(
             Prefetch(
-                "items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id")
+                "items",
+                queryset=ApplicationItem.objects.select_related("processing_method", "target").order_by("id"),
             )
         )[: limit + 1]
     )
@@ -246,7 +253,8 @@ def application_for_staff(*, application_id: int) -> Application:
         .select_related("contract", "reviewer", "decided_by", "created_by")
         .prefetch_related(
             Prefetch(
-                "items", queryset=ApplicationItem.objects.select_related("processing_method").order_by("id")
+                "items",
+                queryset=ApplicationItem.objects.select_related("processing_method", "target").order_by("id"),
             ),
             Prefetch("notices"),
             Prefetch("internal_notes", queryset=InternalNote.objects.select_related("author")),

@@ -23,6 +23,7 @@ from applications import (
     crypto,
     dates,
     enrolment,
+    kinds,
     passwords,
     rules,
     workflow,
@@ -104,9 +105,10 @@ def _expect_version(application: Application, seen_status: str | None) -> None:
 
 
 def confirmed_start_date_default(application: Application, *, today: datetime.date) -> datetime.date:
-    """The desired date when it still qualifies (a business day after today); otherwise the next business day."""
+    """The desired date (利用開始希望日, or a removal's 利用終了希望日) when it still qualifies (a business day after
+    today); otherwise the next business day."""
     earliest = business_calendar.next_business_day(today)
-    desired = application.desired_start_date or earliest
+    desired = kinds.kind_of(application).desired_date(application) or earliest
     return business_calendar.business_day_on_or_after(max(desired, earliest))
 
 
@@ -410,6 +412,8 @@ def approval_plan(
     _require(actor, PERM_REVIEW)
     _expect_version(application, seen_status)
     confirmed = _approval_checks(application, actor, start_date)
+    if kinds.kind_of(application).approval == kinds.REVOKE:
+        return _removal_plan(application, confirmed)
     items = list(application.items.select_related("processing_method").order_by("id"))
     identifiers = _planned_identifiers(application.contract, items)
     user_code = application.contract.user_code
@@ -434,6 +438,40 @@ def approval_plan(
     )
 
 
+def _removal_targets(application: Application) -> list[PlannedId]:
+    user_code = application.contract.user_code
+    items = application.items.select_related("processing_method", "target").order_by("id")
+    return [
+        PlannedId(
+            naccs_user_id=f"{user_code}{item.target.identifier}",
+            identifier=item.target.identifier,
+            processing_method=item.processing_method.label,
+            broker_name=item.target.broker_name,
+            desired_identifier="",
+        )
+        for item in items
+    ]
+
+
+def _removal_plan(application: Application, end_date: datetime.date) -> ApprovalPlan:
+    """通関士IDの削除 (SPEC §9): approval fixes the 利用終了日 and revokes the chosen IDs from that day."""
+    ids = _removal_targets(application)
+    warnings = []
+    if application.desired_end_date and end_date != application.desired_end_date:
+        warnings.append(
+            _("利用終了日が利用終了希望日（%(desired)s）と異なります。")
+            % {"desired": dates.format_date(application.desired_end_date)}
+        )
+    return ApprovalPlan(
+        application=application,
+        start_date=end_date,
+        ids=ids,
+        notice_text=None,
+        warnings=warnings,
+        confirmation=_approval_confirmation(application, end_date, [planned.identifier for planned in ids]),
+    )
+
+
 def application_approve(
     *,
     application: Application,
@@ -447,6 +485,15 @@ def application_approve(
     With `confirmation` (from approval_plan, as the screens always pass it), approval is refused unless it would
     do exactly what was confirmed."""
     _require(actor, PERM_REVIEW)
+    if kinds.kind_of(application).approval == kinds.REVOKE:
+        with transaction.atomic():
+            return _approve_removal_locked(
+                application=application,
+                actor=actor,
+                end_date=start_date,
+                seen_status=seen_status,
+                confirmation=confirmation,
+            )
     # The asked IDs cannot change after submission, so their credentials are prepared outside the locks.
     credentials = _initial_credentials(application.items.count())
     with transaction.atomic():
@@ -521,6 +568,54 @@ def _approve_locked(
         context=application_email_context(locked, items=items),
     )
     return issued
+
+
+def _approve_removal_locked(*, application, actor, end_date, seen_status, confirmation) -> list[NaccsUserId]:
+    """審査終了 of a removal: the 利用終了日 (default the desired one, moved on like a start date), each removed ID
+    revoked from 00:00 Japan time of that day (as the contract import stores 廃止日), audited, and the result
+    e-mail queued. No ID is issued, no password made. Returns the revoked IDs."""
+    locked = _locked(application.pk)
+    _expect_version(locked, seen_status)
+    confirmed = _approval_checks(locked, actor, end_date)
+    planned = _removal_targets(locked)
+    expected = _approval_confirmation(locked, confirmed, [planned_id.identifier for planned_id in planned])
+    if confirmation is not None and confirmation != expected:
+        raise workflow.IllegalTransition(
+            _(
+                "確認した後に申込または払い出す利用者IDが変わりました。もう一度「承認内容を確認する」から確認してください。"
+            ),
+            code="stale_confirmation",
+        )
+    old = workflow.transition(locked, ApplicationStatus.APPROVED)
+    items = list(locked.items.select_related("processing_method", "target").order_by("id"))
+    targets = list(
+        NaccsUserId.objects.select_for_update(no_key=True)
+        .filter(pk__in=[item.target_id for item in items])
+        .order_by("pk")
+    )
+    revoked_at = clock.start_of_day(confirmed)
+    for target in targets:
+        target.revoked_at = revoked_at
+        target.save(update_fields=["revoked_at"])
+    old_end_date, locked.end_date = locked.end_date, confirmed
+    locked.decided_by = actor
+    locked.decided_at = clock.now()
+    locked.save(update_fields=["status", "end_date", "decided_by", "decided_at", "updated_at"])
+    user_code = locked.contract.user_code
+    audit.record(
+        locked,
+        actor=actor,
+        action="application_approve_removal",
+        changes={"status": [old, locked.status], "end_date": [old_end_date, confirmed]},
+        desired_end_date=locked.desired_end_date,
+        removed=[f"{user_code}{target.identifier}" for target in targets],
+    )
+    email_application_approved_queue(
+        application_id=locked.pk,
+        to=locked.applicant_email,
+        context=application_email_context(locked, items=items),
+    )
+    return targets
 
 
 @transaction.atomic

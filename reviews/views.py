@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp import login as otp_login
 
-from applications import clock, dates, rules
+from applications import clock, dates, kinds, rules
 from applications.exceptions import DomainError, form_add_domain_error
 from notifications import services as notification_services
 from notifications.models import Email
@@ -138,21 +138,27 @@ def bulk_take(request):
     )
 
 
+def _approve_form(application, today):
+    form = ApproveForm(
+        initial={
+            "start_date": services.confirmed_start_date_default(application, today=today),
+            "seen_status": application.status,
+        }
+    )
+    form.fields["start_date"].label = kinds.kind_of(application).confirmed_date_label
+    return form
+
+
 def _detail_context(request, application, **forms):
     today = clock.today()
     holder = HolderForm(initial={"seen_reviewer": application.reviewer_id or 0})
     return {
         "application": application,
+        "kind": kinds.kind_of(application),
         "trail": selectors.audit_trail(application=application),
         "emails": notification_services.emails_about(topic="application", topic_id=application.pk),
         "today": today,
-        "approve_form": forms.get("approve_form")
-        or ApproveForm(
-            initial={
-                "start_date": services.confirmed_start_date_default(application, today=today),
-                "seen_status": application.status,
-            }
-        ),
+        "approve_form": forms.get("approve_form") or _approve_form(application, today),
         "reject_form": forms.get("reject_form") or RejectForm(initial={"seen_status": application.status}),
         "notice_form": forms.get("notice_form") or NoticeForm(),
         "note_form": forms.get("note_form") or InternalNoteForm(),
@@ -285,11 +291,14 @@ def approve_confirm(request, pk):
             "confirmation": plan.confirmation,
         }
     )
-    return render(
-        request,
-        "reviews/approve_confirm.html",
-        {"application": application, "plan": plan, "form": commit, "today": clock.today()},
-    )
+    context = {
+        "application": application,
+        "kind": kinds.kind_of(application),
+        "plan": plan,
+        "form": commit,
+        "today": clock.today(),
+    }
+    return render(request, "reviews/approve_confirm.html", context)
 
 
 @require_POST
@@ -313,15 +322,19 @@ def application_approve(request, pk):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("reviews:application", pk=pk)
-    messages.success(
-        request,
-        ngettext(
+    if kinds.kind_of(application).approval == kinds.REVOKE:
+        message = ngettext(
+            "承認しました。%(count)d件の通関士IDを利用終了日から削除します。",
+            "承認しました。%(count)d件の通関士IDを利用終了日から削除します。",
+            len(issued),
+        )
+    else:
+        message = ngettext(
             "承認しました。%(count)d件の利用者IDを払い出しました。",
             "承認しました。%(count)d件の利用者IDを払い出しました。",
             len(issued),
         )
-        % {"count": len(issued)},
-    )
+    messages.success(request, message % {"count": len(issued)})
     return redirect("reviews:application", pk=pk)
 
 

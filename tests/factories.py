@@ -20,6 +20,7 @@ from applications.identifier_allocation import allocation_order
 from applications.models import (
     Application,
     ApplicationItem,
+    ApplicationKind,
     ApplicationStatus,
     Contract,
     NaccsUserId,
@@ -221,6 +222,30 @@ def submitted_application(
             broker_name=f"通関 士{index}",
         )
     return application_submit(application=draft)
+
+
+def removal_draft(*, contract=None, targets=(), desired_end_date=None, **kwargs) -> Application:
+    """A draft of 通関士IDの削除 naming `targets` (NaccsUserIds of the contract) with a valid 利用終了希望日 (the
+    earliest one, unless given)."""
+    factory_kwargs = {"items": 0, "kind": ApplicationKind.REMOVE_BROKER_IDS, **kwargs}
+    if contract is not None:
+        factory_kwargs["contract"] = contract
+    draft = DraftFactory(
+        desired_end_date=desired_end_date or rules.earliest_start_date(clock.today()), **factory_kwargs
+    )
+    for target in targets:
+        ItemFactory(
+            application=draft,
+            processing_method=target.processing_method,
+            broker_name=target.broker_name or f"{draft.contract.user_code}{target.identifier}",
+            target=target,
+        )
+    return draft
+
+
+def submitted_removal(**kwargs) -> Application:
+    """`removal_draft` filed through the real submission service."""
+    return application_submit(application=removal_draft(**kwargs))
 
 
 # --- exhausted ranges: the last 申込受付番号 handed out, every allocatable 識別番号 held --------------------------

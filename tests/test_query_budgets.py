@@ -28,7 +28,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from applications import audit, clock, rules
-from applications.models import Application, ApplicationStatus, NaccsUserId
+from applications.models import Application, ApplicationKind, ApplicationStatus, NaccsUserId
 from applications.services import application_submit
 from notifications.models import Email, EmailStatus
 from reviews import services as review_services
@@ -59,6 +59,7 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "guidance": 2,
     "applicant": 3,
     "add-ids": 7,
+    "select-ids": 7,
     "confirm": 6,
     "complete": 6,
     "application-list": 4,
@@ -226,6 +227,24 @@ def applicant(env: Env, n: int) -> Call:
 def add_ids(env: Env, n: int) -> Call:
     draft = _own_draft(env, n)
     return Call(reverse("applications:add-ids", kwargs={"pk": draft.pk}), expect=f"通関 士{n - 1}")
+
+
+def select_ids(env: Env, n: int) -> Call:
+    """通関士IDの削除: the office's n 通関士IDs offered as checkboxes, and as many in another office."""
+    _grow_office(env, n)
+    customer = _customer(env)
+    draft = env.state.get("removal_draft")
+    if draft is None:
+        draft = DraftFactory(
+            contract=customer.contract,
+            created_by=customer,
+            kind=ApplicationKind.REMOVE_BROKER_IDS,
+            desired_end_date=_earliest(),
+            items=0,
+        )
+        env.state["removal_draft"] = draft
+    last = customer.contract.naccs_user_ids.order_by("identifier").last()
+    return Call(reverse("applications:select-ids", kwargs={"pk": draft.pk}), expect=last.naccs_user_id)
 
 
 def confirm(env: Env, n: int) -> Call:
@@ -463,6 +482,7 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "guidance": guidance,
     "applicant": applicant,
     "add-ids": add_ids,
+    "select-ids": select_ids,
     "confirm": confirm,
     "complete": complete,
     "application-list": application_list,

@@ -239,8 +239,9 @@ def naccs_id_screen_login(
 
 
 def naccs_id_login_refusal(naccs_id: NaccsUserId, *, today: datetime.date) -> str | None:
-    """Why the ID cannot use the gateway at all (revoked, no start date, before its start date), or None."""
-    if naccs_id.revoked_at is not None:
+    """Why the ID cannot use the gateway at all (revoked — from the day of its 廃止日時, which an approved
+    通関士IDの削除 sets to its 利用終了日 — no start date, before its start date), or None."""
+    if naccs_id.is_revoked(today):
         return _("この利用者IDは廃止されています。")
     if naccs_id.start_date is None:
         return _("利用開始日が決まっていません。")
@@ -377,8 +378,10 @@ def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -
             naccs_user_id__contract_id=inputter.contract_id, is_current=True
         )
     }
+    # A revoked ID is no longer listed (SPEC §9): from 00:00 Japan time of its 廃止日 on.
     brokers = (
         NaccsUserId.objects.filter(contract_id=inputter.contract_id, is_customs_broker=True)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
         .select_related("contract", "processing_method")
         .order_by("identifier")
     )

@@ -3,10 +3,10 @@
 import pytest
 
 from applications import clock, rules, services
-from applications.exceptions import IllegalTransition
+from applications.exceptions import DomainError, IllegalTransition
 from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
 from applications.reception_numbers import is_valid_reception_number
-from tests.factories import ContractFactory, DraftFactory
+from tests.factories import ContractFactory, DraftFactory, NaccsUserIdFactory, removal_draft
 from tests.threads import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -47,3 +47,24 @@ def test_the_same_draft_submitted_in_parallel_files_exactly_one_application(requ
     assert draft.reception_number == winners[0]
     assert ReceptionNumberAllocation.objects.count() == allocations_before + 1
     assert Application.objects.filter(created_by=draft.created_by).count() == 1
+
+
+@pytest.mark.parametrize("parallel", [2, 8])
+def test_an_id_in_two_open_removals_one_wins(require_postgres, parallel):
+    """通関士IDの削除 (SPEC §9): submissions naming one ID lock it first, so exactly one files; the others are
+    refused with a message and stay drafts."""
+    contract = ContractFactory()
+    shared = NaccsUserIdFactory(contract=contract, identifier="A0A")
+    own = [NaccsUserIdFactory(contract=contract, identifier=f"B{i:02d}") for i in range(parallel)]
+    drafts = [removal_draft(contract=contract, targets=[own[i], shared]) for i in range(parallel)]
+
+    results, errors = race(
+        lambda i: services.application_submit(application=drafts[i]), parallel, no_thread_may_hang=True
+    )
+
+    assert [result is not None for result in results].count(True) == 1
+    losers = [error for error in errors if error is not None]
+    assert len(losers) == parallel - 1
+    assert all(isinstance(error, DomainError) and error.code == "target_not_removable" for error in losers)
+    assert Application.objects.filter(status=ApplicationStatus.SUBMITTED).count() == 1
+    assert Application.objects.filter(status=ApplicationStatus.DRAFT).count() == parallel - 1

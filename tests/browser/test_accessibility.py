@@ -501,6 +501,7 @@ def test_staff_screens(page: Page, customer, screenshot):
         page,
         [
             "状態",
+            "申込の種類",
             "処理方式",
             "並び順",
             "検索（申込受付番号・利用者コード・会社名・事業所名）",
@@ -820,3 +821,36 @@ def test_keyboard_only_filing_journey(page: Page, customer, screenshot):
     draft = Application.objects.get(contract=customer.contract)
     assert draft.status == ApplicationStatus.SUBMITTED
     assert draft.reception_number == shown
+
+
+# --- 通関士IDの削除 (SPEC §9): select-ids (empty, with errors) and the removal's confirm ------------------------
+
+
+def test_removal_screens(page: Page, customer, screenshot):
+    from tests.factories import NaccsUserIdFactory
+
+    audit = Audit(page, screenshot)
+    user_code = customer.contract.user_code
+    NaccsUserIdFactory(contract=customer.contract, identifier="A0A", broker_name="通関 一郎")
+    NaccsUserIdFactory(contract=customer.contract, identifier="B0B", broker_name="通関 二郎")
+    log_in(page, customer.username, PASSWORD)
+    link(page, "通関士IDの削除").click()
+    audit.check("guidance", "guidance-remove")
+    button(page, "通関士IDを削除する").click()
+    audit.check("applicant", "applicant-remove")
+    button(page, "対象IDの選択へ進む").click()
+    audit.check("select-ids")
+    assert_labelled(page, ["利用終了希望日", f"{user_code}A0A", f"{user_code}B0B"])
+    button(page, "申込内容確認へ進む").click()
+    audit.check("select-ids", "select-ids-errors")
+    assert_error_announced(page, "利用終了希望日", "利用終了希望日を入力してください。")
+    labelled(page, "利用終了希望日").fill(rules.earliest_start_date(clock.today()).isoformat())
+    button(page, "申込内容確認へ進む").click()
+    audit.check("select-ids", "select-ids-no-id")
+    expect(page.locator("#targets-error")).to_contain_text("削除する通関士IDを1件以上選択してください。")
+    page.get_by_label(f"{user_code}A0A", exact=True).check()
+    button(page, "申込内容確認へ進む").click()
+    audit.check("confirm", "confirm-remove")
+    button(page, "申込内容を登録する").click()
+    audit.check("complete", "complete-remove")
+    audit.assert_clean()

@@ -33,6 +33,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from applications import business_calendar, clock, enrolment
 from applications.models import (
     Application,
+    ApplicationKind,
     ApplicationStatus,
     Contract,
     EnrolmentPurpose,
@@ -164,9 +165,13 @@ EXPECTED: dict[str, Row] = {
     "login-otp":              row(PORTAL, "GET POST", None,            L,   R,    R,     F,   F,   L),
     "menu":                   row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "guidance":               row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
+    "guidance-remove":        row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "applications:start":     row(PORTAL, "POST", None,                L,   R,    R,     F,   F,   L),
     "applications:applicant": row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
     "applications:add-ids":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
+    # 通関士IDの削除 (SPEC §9): its selection step, on a removal draft.
+    "applications:select-ids":
+                              row(PORTAL, "GET POST", "removal_draft", L,   OK,   N,     F,   F,   L),
     "applications:confirm":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
     # キャンセル: GET asks 「この下書きを削除しますか？」 and changes nothing; POST deletes the draft.
     "applications:discard":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
@@ -264,6 +269,13 @@ class World:
     def _build(self, target: str):
         if target == "draft":
             return DraftFactory(contract=self.office_a, created_by=self.customer_a)
+        if target == "removal_draft":
+            return DraftFactory(
+                contract=self.office_a,
+                created_by=self.customer_a,
+                kind=ApplicationKind.REMOVE_BROKER_IDS,
+                items=0,
+            )
         if target == "submitted":
             return self._submitted()
         if target == "under_review":
