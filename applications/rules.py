@@ -34,12 +34,16 @@ def start_date_warning_limit(today: datetime.date) -> datetime.date:
 
 
 def is_start_date_near(application: Application, today: datetime.date) -> bool:
-    """Still open, and its desired start date is within NSS_START_DATE_WARNING_BUSINESS_DAYS business days (or
-    already past): the centre must decide soon or the customer's date is lost."""
+    """Still open, and the date its customer asked for (利用開始希望日, or a removal's 利用終了希望日:
+    applications/kinds.py) is within NSS_START_DATE_WARNING_BUSINESS_DAYS business days (or already past): the
+    centre must decide soon or the customer's date is lost."""
+    from .kinds import kind_of  # kinds builds on these rules
+
+    desired = kind_of(application).desired_date(application)
     return (
         application.status in OPEN_STATUSES
-        and application.desired_start_date is not None
-        and application.desired_start_date <= start_date_warning_limit(today)
+        and desired is not None
+        and desired <= start_date_warning_limit(today)
     )
 
 

@@ -155,6 +155,7 @@ def _detail_context(request, application, **forms):
     return {
         "application": application,
         "kind": kinds.kind_of(application),
+        "desired_date": kinds.kind_of(application).desired_date(application),
         "trail": selectors.audit_trail(application=application),
         "emails": notification_services.emails_about(topic="application", topic_id=application.pk),
         "today": today,
@@ -294,6 +295,7 @@ def approve_confirm(request, pk):
     context = {
         "application": application,
         "kind": kinds.kind_of(application),
+        "desired_date": kinds.kind_of(application).desired_date(application),
         "plan": plan,
         "form": commit,
         "today": clock.today(),

@@ -183,3 +183,19 @@ def test_the_customers_detail_shows_the_end_date_and_the_removed_ids_and_no_id_n
     assert "ID通知内容" not in page.links()
     notice = customer_client.get(reverse("applications:id-notice", kwargs={"pk": removal.pk}))
     assert notice.status_code == 404
+
+
+def test_start_date_near_reads_a_removals_desired_end_date(contract, targets, staff_client):
+    from applications import rules
+
+    near = submitted_removal(
+        contract=contract, targets=targets[:1]
+    )  # the earliest 利用終了希望日: 2 business days
+    assert near.desired_start_date is None
+    assert rules.is_start_date_near(near, clock.today())
+    page = Page(staff_client.get(reverse("reviews:application", kwargs={"pk": near.pk})))
+    [alert] = [node for node in page.root.iter() if "data-start-date-near" in node.attrs]
+    assert "利用終了希望日" in alert.text and "利用開始希望日" not in alert.text
+    later = business_calendar.add_business_days(clock.today(), 5)
+    calm = submitted_removal(contract=contract, targets=targets[1:2], desired_end_date=later)
+    assert not rules.is_start_date_near(calm, clock.today())
