@@ -194,6 +194,8 @@ def application_queue(
     for row in rows:
         row.is_overdue = row.is_overdue_on(today)
         row.is_start_date_near = rules.is_start_date_near(row, today)
+        # 選択した申込を担当する offers a row exactly when the status flow lets it be taken.
+        row.can_be_taken = workflow.can_transition(row.status, ApplicationStatus.UNDER_REVIEW)
     if not rows:
         return QueuePage(rows=[], next_cursor=None, previous_cursor=None)
     has_next = more if not backwards else True

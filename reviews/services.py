@@ -354,6 +354,18 @@ def _approval_confirmation(application: Application, start_date: datetime.date, 
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+def _expect_confirmation(confirmation: str | None, expected: str) -> None:
+    """Approval from the confirmation screen does exactly what that screen showed, or nothing (None: a caller
+    without a screen, the seeds and the benchmarks)."""
+    if confirmation is not None and confirmation != expected:
+        raise workflow.IllegalTransition(
+            _(
+                "確認した後に申込または払い出す利用者IDが変わりました。もう一度「承認内容を確認する」から確認してください。"
+            ),
+            code="stale_confirmation",
+        )
+
+
 def _approval_checks(application: Application, actor: User, start_date: datetime.date | None):
     """The refusals approval and its preview share: the status, four-eyes and the start date. Returns the
     confirmed start date."""
@@ -519,13 +531,7 @@ def _approve_locked(
     contract = Contract.objects.select_for_update(no_key=True).get(pk=locked.contract_id)
     items = list(locked.items.select_related("processing_method").order_by("id"))
     identifiers = _planned_identifiers(contract, items)
-    if confirmation is not None and confirmation != _approval_confirmation(locked, confirmed, identifiers):
-        raise workflow.IllegalTransition(
-            _(
-                "確認した後に申込または払い出す利用者IDが変わりました。もう一度「承認内容を確認する」から確認してください。"
-            ),
-            code="stale_confirmation",
-        )
+    _expect_confirmation(confirmation, _approval_confirmation(locked, confirmed, identifiers))
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
     issued = [
         NaccsUserId.objects.create(
@@ -578,14 +584,10 @@ def _approve_removal_locked(*, application, actor, end_date, seen_status, confir
     _expect_version(locked, seen_status)
     confirmed = _approval_checks(locked, actor, end_date)
     planned = _removal_targets(locked)
-    expected = _approval_confirmation(locked, confirmed, [planned_id.identifier for planned_id in planned])
-    if confirmation is not None and confirmation != expected:
-        raise workflow.IllegalTransition(
-            _(
-                "確認した後に申込または払い出す利用者IDが変わりました。もう一度「承認内容を確認する」から確認してください。"
-            ),
-            code="stale_confirmation",
-        )
+    _expect_confirmation(
+        confirmation,
+        _approval_confirmation(locked, confirmed, [planned_id.identifier for planned_id in planned]),
+    )
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
     items = list(locked.items.select_related("processing_method", "target").order_by("id"))
     targets = list(

@@ -149,13 +149,18 @@ def _approve_form(application, today):
     return form
 
 
+def _kind_context(application) -> dict:
+    """The application's kind (applications/kinds.py) and the date its customer asked for, for the templates."""
+    kind = kinds.kind_of(application)
+    return {"kind": kind, "desired_date": kind.desired_date(application)}
+
+
 def _detail_context(request, application, **forms):
     today = clock.today()
     holder = HolderForm(initial={"seen_reviewer": application.reviewer_id or 0})
     return {
         "application": application,
-        "kind": kinds.kind_of(application),
-        "desired_date": kinds.kind_of(application).desired_date(application),
+        **_kind_context(application),
         "trail": selectors.audit_trail(application=application),
         "emails": notification_services.emails_about(topic="application", topic_id=application.pk),
         "today": today,
@@ -294,8 +299,7 @@ def approve_confirm(request, pk):
     )
     context = {
         "application": application,
-        "kind": kinds.kind_of(application),
-        "desired_date": kinds.kind_of(application).desired_date(application),
+        **_kind_context(application),
         "plan": plan,
         "form": commit,
         "today": clock.today(),

@@ -69,7 +69,7 @@ def test_start_date_near_is_within_the_warning_business_days_and_only_while_open
 
 
 def test_the_warning_counts_business_days_not_calendar_days():
-    # Thursday 11/19: two business days ahead is Monday 11/24 … no, 11/23 is a holiday, so Tuesday 11/24.
+    # Thursday 11/19: two business days ahead skip the weekend and 11/23 (勤労感謝の日): Tuesday 11/24.
     today = D(2026, 11, 19)
     assert rules.start_date_warning_limit(today) == D(2026, 11, 24)
 
