@@ -39,7 +39,8 @@ def application_email_context(
     language = settings.LANGUAGE_CODE
     user_code = application.contract.user_code
     return {
-        # SPEC §9: the e-mails say which kind it is; a removal gives its end dates and the IDs it removes.
+        # SPEC §9: the e-mails say which kind it is; a removal or a password reset names the IDs it acts on (never
+        # a password: the new initial passwords are only in ID通知内容).
         "kind": application.kind,
         "kind_label": _kind_label(application, language),
         "desired_end_date": dates.format_date(application.desired_end_date, language=language),

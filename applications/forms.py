@@ -184,14 +184,11 @@ class CustomerInviteForm(NewAccountFields):
 
 
 class SelectIdsForm(forms.Form):
-    """対象IDの選択 (`select-ids`, 通関士IDの削除): the contract's removable 通関士IDs as checkboxes and the
-    利用終了希望日. The rules (`kinds.check_removal_targets`, `rules.check_desired_end_date`) are the service's."""
+    """対象IDの選択 (`select-ids`: 通関士IDの削除, パスワードの初期化): the contract's selectable IDs as checkboxes
+    and, for a removal, the 利用終了希望日. The rules (`kinds.check_targets`, the kind's date rule) are the
+    service's."""
 
-    targets = forms.MultipleChoiceField(
-        label=_("削除する通関士ID"),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
+    targets = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
     desired_end_date = forms.DateField(
         label=_("利用終了希望日"),
         widget=DateInput(),
@@ -200,11 +197,15 @@ class SelectIdsForm(forms.Form):
         error_messages={"invalid": _("利用終了希望日は年-月-日（例：2026-12-01）の形で入力してください。")},
     )
 
-    def __init__(self, *args, removable_ids, **kwargs):
+    def __init__(self, *args, kind, selectable_ids, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["targets"].label = kind.targets_label
         self.fields["targets"].choices = [
-            (str(naccs_id.pk), naccs_id.naccs_user_id) for naccs_id in removable_ids
+            (str(naccs_id.pk), naccs_id.naccs_user_id) for naccs_id in selectable_ids
         ]
+        if kind.desired_date_field != "desired_end_date":
+            del self.fields["desired_end_date"]
+            return
         today = clock.today()
         self.fields["desired_end_date"].widget.attrs.update(
             min=rules.earliest_start_date(today).isoformat(), max=rules.latest_start_date(today).isoformat()

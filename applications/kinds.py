@@ -2,16 +2,17 @@
 
 The shared steps — the draft, 申込担当者, 申込内容確認, submission with its reception number and receipt e-mail, the
 staff queue, take / release / reject, the audit trail — are one code path each and read the kind from here: its
-labels, its selection step (add-ids or select-ids), the date the customer chooses, the check of the selection at
-submission and what approval does (`approval`: "issue" new IDs, or "revoke" the chosen ones on the 利用終了日).
+labels, its selection step (add-ids or select-ids), the date the customer chooses (none for a password reset), the
+check of the selection at submission and what approval does (`approval`: "issue" new IDs, "revoke" the chosen ones
+on the 利用終了日, or "reset" the chosen ones' passwords at once).
 """
 
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import rules
@@ -20,6 +21,7 @@ from .models import OPEN_STATUSES, Application, ApplicationItem, ApplicationKind
 
 ISSUE = "issue"
 REVOKE = "revoke"
+RESET = "reset"
 
 
 @dataclass(frozen=True)
@@ -28,31 +30,40 @@ class Kind:
     menu_label: Promise
     guidance_button: Promise
     guidance_title: Promise
+    guidance_url_name: str
     # The selection step: its URL name (= data-screen) and the confirm screen's way back to it.
     selection_screen: str
     selection_back_label: Promise
-    # The date the customer chooses: the application's field and its label.
-    desired_date_field: str
-    desired_date_label: Promise
-    # The date approval fixes (利用開始日 / 利用終了日), as staff are asked for it.
-    confirmed_date_label: Promise
+    # The date the customer chooses: the application's field and its label (None: the kind has none).
+    desired_date_field: str | None
+    desired_date_label: Promise | None
+    # The date approval fixes (利用開始日 / 利用終了日), as staff are asked for it (None: approval takes effect at once).
+    confirmed_date_label: Promise | None
     approval: str
+    # select-ids: what the chosen existing IDs are (the checkboxes' legend, the tables' caption).
+    targets_label: Promise | None = None
 
     @property
     def label(self) -> str:
         return ApplicationKind(self.value).label
 
     @property
-    def guidance_url_name(self) -> str:
-        return "guidance" if self.value == ApplicationKind.ADD_CUSTOMS_BROKER_IDS else "guidance-remove"
+    def chooses_targets(self) -> bool:
+        """The customer chooses existing IDs of the contract (select-ids) rather than asking for new ones."""
+        return self.approval in (REVOKE, RESET)
+
+    @property
+    def has_id_notice(self) -> bool:
+        """Approval makes initial passwords, so the customer reads them in ID通知内容."""
+        return self.approval in (ISSUE, RESET)
 
     def desired_date(self, application: Application) -> datetime.date | None:
-        return getattr(application, self.desired_date_field)
+        return getattr(application, self.desired_date_field) if self.desired_date_field else None
 
     def check_desired_date(self, day: datetime.date | None, *, today: datetime.date) -> None:
         if self.desired_date_field == "desired_end_date":
             rules.check_desired_end_date(day, today=today)
-        else:
+        elif self.desired_date_field == "desired_start_date":
             rules.check_desired_start_date(day, today=today)
 
 
@@ -62,6 +73,7 @@ KINDS = {
         menu_label=gettext_lazy("通関士IDの追加"),
         guidance_button=gettext_lazy("通関士IDを追加する"),
         guidance_title=gettext_lazy("通関士IDガイダンス画面"),
+        guidance_url_name="guidance",
         selection_screen="add-ids",
         selection_back_label=gettext_lazy("通関士用利用者IDの入力に戻る"),
         desired_date_field="desired_start_date",
@@ -74,12 +86,28 @@ KINDS = {
         menu_label=gettext_lazy("通関士IDの削除"),
         guidance_button=gettext_lazy("通関士IDを削除する"),
         guidance_title=gettext_lazy("通関士ID削除ガイダンス画面"),
+        guidance_url_name="guidance-remove",
         selection_screen="select-ids",
         selection_back_label=gettext_lazy("対象IDの選択に戻る"),
         desired_date_field="desired_end_date",
         desired_date_label=gettext_lazy("利用終了希望日"),
         confirmed_date_label=gettext_lazy("利用終了日"),
         approval=REVOKE,
+        targets_label=gettext_lazy("削除する通関士ID"),
+    ),
+    ApplicationKind.RESET_PASSWORDS: Kind(
+        value=ApplicationKind.RESET_PASSWORDS,
+        menu_label=gettext_lazy("パスワードの初期化"),
+        guidance_button=gettext_lazy("パスワードを初期化する"),
+        guidance_title=gettext_lazy("パスワード初期化ガイダンス画面"),
+        guidance_url_name="guidance-reset",
+        selection_screen="select-ids",
+        selection_back_label=gettext_lazy("対象IDの選択に戻る"),
+        desired_date_field=None,
+        desired_date_label=None,
+        confirmed_date_label=None,
+        approval=RESET,
+        targets_label=gettext_lazy("パスワードを初期化する利用者ID"),
     ),
 }
 
@@ -89,43 +117,79 @@ def kind_of(application_or_value) -> Kind:
     return KINDS[ApplicationKind(value)]
 
 
-# 通関士IDの削除: which IDs may be chosen -----------------------------------------------------------------------
+# select-ids (通関士IDの削除, パスワードの初期化): which existing IDs may be chosen -------------------------------
 
 
-def ids_in_open_removals(*, contract_id: int, exclude_application_id: int | None = None) -> QuerySet:
-    """The pks of the contract's IDs already in an open (受付, 内容確認中) removal."""
+def ids_in_open(
+    kind: ApplicationKind, *, contract_id: int, exclude_application_id: int | None = None
+) -> QuerySet:
+    """The pks of the contract's IDs already in an open (受付, 内容確認中) application of this kind: SPEC §9, an ID
+    in one cannot be chosen again for the same kind."""
     items = ApplicationItem.objects.filter(
-        target__contract_id=contract_id,
-        application__kind=ApplicationKind.REMOVE_BROKER_IDS,
-        application__status__in=OPEN_STATUSES,
+        target__contract_id=contract_id, application__kind=kind, application__status__in=OPEN_STATUSES
     )
     if exclude_application_id is not None:
         items = items.exclude(application_id=exclude_application_id)
     return items.values("target_id")
 
 
-def removable_ids(*, contract_id: int) -> QuerySet[NaccsUserId]:
-    """The 通関士IDs of the contract a removal may choose: customs-broker IDs, not revoked (nor due to be), not
-    already in an open removal."""
+def selectable_ids(kind: ApplicationKind, *, contract_id: int) -> QuerySet[NaccsUserId]:
+    """The IDs of the contract the kind's select-ids may choose, not revoked (nor due to be) and not in an open
+    application of the same kind: for a removal its 通関士IDs, for a password reset every 利用者ID (also one
+    imported with no password the portal knows: a reset is how it gets one)."""
+    ids = NaccsUserId.objects.filter(contract_id=contract_id, revoked_at__isnull=True)
+    if kind == ApplicationKind.REMOVE_BROKER_IDS:
+        ids = ids.filter(is_customs_broker=True)
     return (
-        NaccsUserId.objects.filter(contract_id=contract_id, is_customs_broker=True, revoked_at__isnull=True)
-        .exclude(pk__in=ids_in_open_removals(contract_id=contract_id))
+        ids.exclude(pk__in=ids_in_open(kind, contract_id=contract_id))
         .select_related("contract", "processing_method")
         .order_by("identifier")
     )
 
 
-def check_removal_targets(*, contract_id: int, target_ids: list[int]) -> list[NaccsUserId]:
-    """The chosen IDs, each one removable (`removable_ids`); 1 to NSS_MAX_IDS_PER_APPLICATION of them. The caller
-    holds the IDs' row locks when it is the submission, so that two removals cannot both take one ID."""
-    rules.check_item_count(len(target_ids), adding=False, removal=True)
-    chosen = list(removable_ids(contract_id=contract_id).filter(pk__in=target_ids))
+def removable_ids(*, contract_id: int) -> QuerySet[NaccsUserId]:
+    """The 通関士IDs a removal may choose (`selectable_ids`)."""
+    return selectable_ids(ApplicationKind.REMOVE_BROKER_IDS, contract_id=contract_id)
+
+
+TARGET_NOT_SELECTABLE = {
+    ApplicationKind.REMOVE_BROKER_IDS: gettext_lazy(
+        "選択した通関士IDの中に、削除できないID（既に削除の申込中、廃止済み、またはご契約のものではないID）があります。画面を更新して選び直してください。"
+    ),
+    ApplicationKind.RESET_PASSWORDS: gettext_lazy(
+        "選択した利用者IDの中に、初期化できないID（既に初期化の申込中、廃止済み、またはご契約のものではないID）があります。画面を更新して選び直してください。"
+    ),
+}
+
+
+TARGET_COUNT = {
+    ApplicationKind.REMOVE_BROKER_IDS: (
+        gettext_lazy("削除する通関士IDを1件以上選択してください。"),
+        gettext_lazy("1回の申込で削除できる通関士IDは%(max)d件までです。"),
+    ),
+    ApplicationKind.RESET_PASSWORDS: (
+        gettext_lazy("パスワードを初期化する利用者IDを1件以上選択してください。"),
+        gettext_lazy("1回の申込で初期化できる利用者IDは%(max)d件までです。"),
+    ),
+}
+
+
+def check_target_count(kind: ApplicationKind, count: int) -> None:
+    """1 to NSS_MAX_IDS_PER_APPLICATION IDs chosen in one application."""
+    too_few, too_many = TARGET_COUNT[kind]
+    if count < 1:
+        raise DomainError(str(too_few), field="targets", code="no_ids")
+    maximum = settings.NSS_MAX_IDS_PER_APPLICATION
+    if count > maximum:
+        raise DomainError(str(too_many) % {"max": maximum}, field="targets", code="too_many_ids")
+
+
+def check_targets(kind: ApplicationKind, *, contract_id: int, target_ids: list[int]) -> list[NaccsUserId]:
+    """The chosen IDs, each one selectable (`selectable_ids`); 1 to NSS_MAX_IDS_PER_APPLICATION of them. The
+    caller holds the IDs' row locks when it is the submission, so that two applications of the kind cannot both
+    take one ID."""
+    check_target_count(kind, len(target_ids))
+    chosen = list(selectable_ids(kind, contract_id=contract_id).filter(pk__in=target_ids))
     if len(chosen) != len(set(target_ids)):
-        raise DomainError(
-            _(
-                "選択した通関士IDの中に、削除できないID（既に削除の申込中、廃止済み、またはご契約のものではないID）があります。画面を更新して選び直してください。"
-            ),
-            field="targets",
-            code="target_not_removable",
-        )
+        raise DomainError(str(TARGET_NOT_SELECTABLE[kind]), field="targets", code="target_not_selectable")
     return chosen

@@ -181,6 +181,19 @@ class NaccsUserId(models.Model):
     # … and the initial password, Fernet-encrypted (applications/crypto.py), for the customer's ID notice.
     initial_password_encrypted = models.TextField(_("初期パスワード（暗号化）"), blank=True)
     password_changed_at = models.DateTimeField(_("パスワード変更日時"), null=True, blank=True)
+    # The application whose ID通知内容 carries the current initial password — the addition that issued the ID, or
+    # the latest パスワードの初期化 — and when it was made (the retention period counts from then). None for an ID
+    # whose password the portal never made (imported with the contract).
+    password_issued_by = models.ForeignKey(
+        "Application",
+        verbose_name=_("初期パスワードの発行元の申込"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # the partial index naccs_user_id_password_issued_by instead, built concurrently
+    )
+    password_issued_at = models.DateTimeField(_("初期パスワードの発行日時"), null=True, blank=True)
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
 
     class Meta:
@@ -193,6 +206,14 @@ class NaccsUserId(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(identifier__regex=r"^[A-Z0-9]{3}$"), name="naccs_user_id_identifier_shape"
+            ),
+        ]
+        indexes = [
+            # Deleting a draft checks that no ID names it (PROTECT): the few IDs that name an application at all.
+            models.Index(
+                fields=["password_issued_by"],
+                condition=Q(password_issued_by__isnull=False),
+                name="naccs_id_password_issued_by",
             ),
         ]
 
@@ -220,6 +241,7 @@ class ApplicationKind(models.TextChoices):
 
     ADD_CUSTOMS_BROKER_IDS = "add_customs_broker_ids", _("通関士IDの追加")
     REMOVE_BROKER_IDS = "remove_broker_ids", _("通関士IDの削除")
+    RESET_PASSWORDS = "reset_passwords", _("パスワードの初期化")
 
 
 class ApplicationStatus(models.TextChoices):
@@ -389,7 +411,8 @@ class Application(models.Model):
 
 class ApplicationItem(models.Model):
     """申込情報の1行: one 利用者ID asked for in an application — to add (its processing method, desired 識別番号
-    and broker name), or the existing one it removes (`target`, with its processing method and name copied)."""
+    and broker name), or an existing one it removes or whose password it resets (`target`, with its processing
+    method and name copied)."""
 
     application = models.ForeignKey(
         Application, verbose_name=_("利用申込"), on_delete=models.CASCADE, related_name="items"
@@ -399,10 +422,10 @@ class ApplicationItem(models.Model):
     )
     desired_identifier = models.CharField(_("希望識別番号"), max_length=3, blank=True)
     broker_name = models.CharField(_("通関士氏名"), max_length=60)
-    # 通関士IDの削除: the ID this item removes.
+    # 通関士IDの削除, パスワードの初期化: the existing ID this item names.
     target = models.ForeignKey(
         NaccsUserId,
-        verbose_name=_("削除する利用者ID"),
+        verbose_name=_("対象の利用者ID"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -199,21 +199,9 @@ def check_broker_name(application: Application, method: ProcessingMethod | None,
         )
 
 
-def check_item_count(count: int, *, adding: bool, removal: bool = False) -> None:
-    """1 to NSS_MAX_IDS_PER_APPLICATION IDs in one application (`removal`: the IDs chosen to remove)."""
+def check_item_count(count: int, *, adding: bool) -> None:
+    """1 to NSS_MAX_IDS_PER_APPLICATION IDs asked for in one application (通関士IDの追加)."""
     maximum = settings.NSS_MAX_IDS_PER_APPLICATION
-    if removal:
-        if count < 1:
-            raise DomainError(
-                _("削除する通関士IDを1件以上選択してください。"), field="targets", code="no_ids"
-            )
-        if count > maximum:
-            raise DomainError(
-                _("1回の申込で削除できる通関士IDは%(max)d件までです。") % {"max": maximum},
-                field="targets",
-                code="too_many_ids",
-            )
-        return
     if adding and count >= maximum:
         raise DomainError(
             _("1回の申込で追加できる通関士IDは%(max)d件までです。") % {"max": maximum}, code="too_many_ids"

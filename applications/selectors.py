@@ -63,23 +63,30 @@ def application_list(*, user: User) -> QuerySet[Application]:
     )
 
 
-def application_draft_of(*, user: User) -> Application | None:
-    """The account's own draft, if any, so that the menu can offer to continue or discard it, with
-    `deletion_date`: the day it will be deleted unless it is changed before (`rules.draft_deletion_date`)."""
-    draft = Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT).first()
-    if draft is not None:
+def application_drafts_of(*, user: User) -> list[Application]:
+    """The account's own drafts (at most one per kind), in the menu's order of kinds, so that the menu can offer
+    to continue or discard each, with `deletion_date`: the day it will be deleted unless it is changed before
+    (`rules.draft_deletion_date`)."""
+    order = list(kinds.KINDS)
+    drafts = sorted(
+        Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT),
+        key=lambda draft: order.index(draft.kind),
+    )
+    for draft in drafts:
         draft.deletion_date = rules.draft_deletion_date(
             last_changed=draft.updated_at, warned_at=draft.expiry_warned_at
         )
-    return draft
+    return drafts
 
 
 @dataclass(frozen=True)
 class IssuedIdNotice:
-    """One line of ID通知内容: an issued 利用者ID with its initial password in clear text.
+    """One line of ID通知内容: a 利用者ID the application issued (通関士IDの追加) or whose password it reset
+    (パスワードの初期化), with its initial password in clear text.
 
     `initial_password` is None when it is not shown: `password_changed` (the ID's password was changed, so the
-    initial one is gone), `retention_over` (kept only NSS_INITIAL_PASSWORD_RETENTION_DAYS), or neither (no stored
+    initial one is gone), `reset_later` (a later パスワードの初期化 replaced it: that application's notice has the
+    current one), `retention_over` (kept only NSS_INITIAL_PASSWORD_RETENTION_DAYS), or none of these (no stored
     value, or a key that has been rotated away); the page says which instead of failing.
     """
 
@@ -91,6 +98,7 @@ class IssuedIdNotice:
     start_date: datetime.date | None
     initial_password: str | None
     password_changed: bool
+    reset_later: bool
     retention_over: bool
     revoked: bool
 
@@ -104,49 +112,64 @@ class IdNotice:
     issued_ids: list[IssuedIdNotice]
     produced_at: datetime.datetime
 
+    @property
+    def any_reset_later(self) -> bool:
+        return any(line.reset_later for line in self.issued_ids)
 
-def _initial_password(naccs_id: NaccsUserId, *, now) -> str | None:
-    showable = passwords.initial_password_showable(
-        issued_at=naccs_id.created_at, password_changed_at=naccs_id.password_changed_at, now=now
+
+def _id_notice_line(naccs_id: NaccsUserId, application: Application, *, now) -> IssuedIdNotice:
+    """The password rules of SPEC §10 for one ID of this application's notice: its initial password is shown only
+    by the application that made the current one, until it is changed and within the retention period."""
+    own = naccs_id.password_issued_by_id == application.pk
+    issued_at = naccs_id.password_issued_at or naccs_id.created_at
+    retention_over = now >= passwords.initial_password_retention_ends(issued_at)
+    shown = None
+    if (
+        own
+        and naccs_id.initial_password_encrypted
+        and passwords.initial_password_showable(
+            issued_at=issued_at, password_changed_at=naccs_id.password_changed_at, now=now
+        )
+    ):
+        try:
+            shown = crypto.decrypt(naccs_id.initial_password_encrypted)
+        except InvalidToken:
+            shown = None
+    return IssuedIdNotice(
+        naccs_user_id=naccs_id.naccs_user_id,
+        user_code=naccs_id.contract.user_code,
+        identifier=naccs_id.identifier,
+        processing_method=naccs_id.processing_method.label,
+        broker_name=naccs_id.broker_name,
+        start_date=naccs_id.start_date,
+        initial_password=shown,
+        password_changed=own and naccs_id.password_changed_at is not None,
+        reset_later=not own and naccs_id.password_issued_by_id is not None,
+        retention_over=own and retention_over,
+        revoked=naccs_id.revoked_at is not None,
     )
-    if not showable or not naccs_id.initial_password_encrypted:
-        return None
-    try:
-        return crypto.decrypt(naccs_id.initial_password_encrypted)
-    except InvalidToken:
-        return None
 
 
 def id_notice_get(*, user: User, application_id: int) -> IdNotice:
-    """ID通知内容 (screen 10): an approved (審査終了) application of the customer's own office with the
-    利用者IDs it issued and their decrypted initial passwords. Anything else — another office's, a draft,
-    one not yet approved — is a 404, so the page never confirms that it exists (SPEC §3)."""
+    """ID通知内容 (screen 10): an approved (審査終了) application of the customer's own office that made initial
+    passwords — the 利用者IDs an addition issued, or those a パスワードの初期化 reset — with the passwords
+    decrypted. Anything else — another office's, a draft, one not yet approved, a removal — is a 404, so the page
+    never confirms that it exists (SPEC §3)."""
     application = get_object_or_404(
-        Application.objects.select_related("contract").prefetch_related(
-            Prefetch("issued_ids", queryset=_issued_ids_queryset())
-        ),
+        Application.objects.select_related("contract"),
         pk=application_id,
         contract_id=user.contract_id,
         status=ApplicationStatus.APPROVED,
-        # A kind that issues no IDs (通関士IDの削除) has no ID notice.
-        kind__in=[kind.value for kind in kinds.KINDS.values() if kind.approval == kinds.ISSUE],
+        kind__in=[kind.value for kind in kinds.KINDS.values() if kind.has_id_notice],
     )
     now = clock.now()
-    issued = [
-        IssuedIdNotice(
-            naccs_user_id=naccs_id.naccs_user_id,
-            user_code=naccs_id.contract.user_code,
-            identifier=naccs_id.identifier,
-            processing_method=naccs_id.processing_method.label,
-            broker_name=naccs_id.broker_name,
-            start_date=naccs_id.start_date,
-            initial_password=_initial_password(naccs_id, now=now),
-            password_changed=naccs_id.password_changed_at is not None,
-            retention_over=now >= passwords.initial_password_retention_ends(naccs_id.created_at),
-            revoked=naccs_id.revoked_at is not None,
+    if kinds.kind_of(application).chooses_targets:
+        naccs_ids = list(
+            _issued_ids_queryset().filter(pk__in=application.items.values("target_id")).order_by("identifier")
         )
-        for naccs_id in application.issued_ids.all()
-    ]
+    else:
+        naccs_ids = list(_issued_ids_queryset().filter(issued_by=application))
+    issued = [_id_notice_line(naccs_id, application, now=now) for naccs_id in naccs_ids]
     return IdNotice(application=application, issued_ids=issued, produced_at=now)
 
 

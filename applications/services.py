@@ -163,15 +163,19 @@ def application_desired_start_date_set(
 
 
 @transaction.atomic
-def application_removal_set(
-    *, application: Application, target_ids: list[int], desired_end_date: datetime.date | None
+def application_targets_set(
+    *, application: Application, target_ids: list[int], desired_end_date: datetime.date | None = None
 ) -> Application:
-    """申込内容確認へ進む of `select-ids` (通関士IDの削除, SPEC §9): the chosen 通関士IDs become the draft's items
-    (each naming the ID it removes) and the 利用終了希望日 is kept. Every chosen ID must be removable
-    (`kinds.check_removal_targets`); submission checks it again under the IDs' row locks."""
-    draft = _locked_draft(application.pk, kind=ApplicationKind.REMOVE_BROKER_IDS)
-    rules.check_desired_end_date(desired_end_date, today=clock.today())
-    targets = kinds.check_removal_targets(contract_id=draft.contract_id, target_ids=target_ids)
+    """申込内容確認へ進む of `select-ids` (通関士IDの削除, パスワードの初期化; SPEC §9): the chosen IDs become the
+    draft's items, each naming its ID, and a removal's 利用終了希望日 is kept. Every chosen ID must be selectable
+    (`kinds.check_targets`); submission checks it again under the IDs' row locks."""
+    draft = _locked_draft(application.pk)
+    kind = kinds.kind_of(draft)
+    if not kind.chooses_targets:
+        raise DomainError(_("この下書きでは行えない操作です。"), code="wrong_kind")
+    if kind.desired_date_field:
+        kind.check_desired_date(desired_end_date, today=clock.today())
+    targets = kinds.check_targets(draft.kind, contract_id=draft.contract_id, target_ids=target_ids)
     draft.items.all().delete()
     used = set()
     for target in targets:
@@ -183,8 +187,11 @@ def application_removal_set(
         ApplicationItem.objects.create(
             application=draft, processing_method=target.processing_method, broker_name=name, target=target
         )
-    draft.desired_end_date = desired_end_date
-    draft.save(update_fields=["desired_end_date", "updated_at"])
+    fields = ["updated_at"]
+    if kind.desired_date_field:
+        setattr(draft, kind.desired_date_field, desired_end_date)
+        fields.append(kind.desired_date_field)
+    draft.save(update_fields=fields)
     return draft
 
 
@@ -233,12 +240,13 @@ def _check_complete(draft: Application) -> None:
     kind = kinds.kind_of(draft)
     kind.check_desired_date(kind.desired_date(draft), today=clock.today())
     items = list(draft.items.select_related("processing_method"))
-    if kind.approval == kinds.REVOKE:
+    if kind.chooses_targets:
         target_ids = [item.target_id for item in items]
         # Lock the chosen IDs (in one order, so two submissions cannot deadlock): a second submission naming one
-        # of them waits here until the first commits, then finds it in an open removal and is refused.
+        # of them waits here until the first commits, then finds it in an open application of the kind and is
+        # refused.
         list(NaccsUserId.objects.select_for_update(no_key=True).filter(pk__in=target_ids).order_by("pk"))
-        kinds.check_removal_targets(contract_id=draft.contract_id, target_ids=target_ids)
+        kinds.check_targets(draft.kind, contract_id=draft.contract_id, target_ids=target_ids)
         return
     rules.check_item_count(len(items), adding=False)
     for item in items:
@@ -399,13 +407,19 @@ def _draft_expiry_warn(draft_id: int, *, today: datetime.date) -> int:
 
 def initial_passwords_destroy(*, now: datetime.datetime | None = None) -> int:
     """SPEC §10: the ciphertext of an initial password is destroyed once the ID's password has been changed, or
-    after NSS_INITIAL_PASSWORD_RETENTION_DAYS at the latest (beat task `initial_passwords_destroy_task`). The UTB
-    password change destroys it at once; this catches the rest. One UPDATE; returns how many were destroyed."""
+    after NSS_INITIAL_PASSWORD_RETENTION_DAYS from its issue (the ID's creation, or the パスワードの初期化 that made
+    it) at the latest (beat task `initial_passwords_destroy_task`). The UTB password change destroys it at once;
+    this catches the rest. One UPDATE; returns how many were destroyed."""
     now = now or clock.now()
     oldest_kept = now - datetime.timedelta(days=settings.NSS_INITIAL_PASSWORD_RETENTION_DAYS)
     destroyed = (
         NaccsUserId.objects.exclude(initial_password_encrypted="")
-        .filter(Q(password_changed_at__isnull=False) | Q(created_at__lte=oldest_kept))
+        .filter(
+            Q(password_changed_at__isnull=False)
+            | Q(password_issued_at__lte=oldest_kept)
+            # Not known when it was made: it is not kept.
+            | Q(password_issued_at__isnull=True)
+        )
         .update(initial_password_encrypted="")
     )
     if destroyed:

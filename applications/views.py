@@ -137,21 +137,22 @@ def add_ids(request, pk):
 @require_http_methods(["GET", "POST"])
 @customer_required
 def select_ids(request, pk):
-    """対象IDの選択 (`select-ids`, 通関士IDの削除): the contract's removable 通関士IDs as checkboxes and the
-    利用終了希望日; 申込内容確認へ進む keeps them on the draft and goes on."""
+    """対象IDの選択 (`select-ids`: 通関士IDの削除, パスワードの初期化): the contract's selectable IDs as checkboxes
+    (and a removal's 利用終了希望日); 申込内容確認へ進む keeps them on the draft and goes on."""
     application, done = _draft_or_redirect(request, pk, screen="select-ids")
     if done:
         return done
+    kind = kinds.kind_of(application)
     contract = selectors.contract_for_display(contract_id=application.contract_id)
-    removable = list(kinds.removable_ids(contract_id=application.contract_id))
+    selectable = list(kinds.selectable_ids(application.kind, contract_id=application.contract_id))
     if request.method == "POST":
-        form = SelectIdsForm(request.POST, removable_ids=removable)
+        form = SelectIdsForm(request.POST, kind=kind, selectable_ids=selectable)
         if form.is_valid():
             try:
-                services.application_removal_set(
+                services.application_targets_set(
                     application=application,
                     target_ids=form.cleaned_data["targets"],
-                    desired_end_date=form.cleaned_data["desired_end_date"],
+                    desired_end_date=form.cleaned_data.get("desired_end_date"),
                 )
             except DomainError as error:
                 form_add_domain_error(form, error)
@@ -161,15 +162,16 @@ def select_ids(request, pk):
         chosen = [str(item.target_id) for item in application.items.all() if item.target_id]
         form = SelectIdsForm(
             initial={"targets": chosen, "desired_end_date": application.desired_end_date},
-            removable_ids=removable,
+            kind=kind,
+            selectable_ids=selectable,
         )
     selected = {str(value) for value in (form["targets"].value() or [])}
     context = {
         "application": application,
-        "kind": kinds.kind_of(application),
+        "kind": kind,
         "contract": contract,
         "form": form,
-        "removable": [(naccs_id, str(naccs_id.pk) in selected) for naccs_id in removable],
+        "selectable": [(naccs_id, str(naccs_id.pk) in selected) for naccs_id in selectable],
     }
     return render(request, "applications/select_ids.html", context)
 
@@ -295,7 +297,9 @@ def withdraw(request, pk):
 def _id_notice_context(notice: selectors.IdNotice) -> dict:
     return {
         "application": notice.application,
+        "kind": kinds.kind_of(notice.application),
         "issued_ids": notice.issued_ids,
+        "any_reset_later": notice.any_reset_later,
         "produced_at": notice.produced_at,
     }
 

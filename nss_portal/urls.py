@@ -29,6 +29,12 @@ urlpatterns = [
         {"kind": ApplicationKind.REMOVE_BROKER_IDS},
         name="guidance-remove",
     ),
+    path(
+        "user-ids/password-reset/guidance/",
+        views.guidance,
+        {"kind": ApplicationKind.RESET_PASSWORDS},
+        name="guidance-reset",
+    ),
     path("applications/", include("applications.urls")),
     path("staff/", include("reviews.urls")),
     path("utb/", include("utb_gateway.urls")),

@@ -46,8 +46,12 @@ def home(request):
 def menu(request):
     """メニュー画面 (screen 2)."""
     contract = selectors.contract_for_display(contract_id=request.user.contract_id)
-    draft = selectors.application_draft_of(user=request.user)
-    context = {"contract": contract, "draft": draft, "draft_expiry_days": settings.NSS_DRAFT_EXPIRY_DAYS}
+    context = {
+        "contract": contract,
+        "drafts": selectors.application_drafts_of(user=request.user),
+        "kinds": kinds.KINDS.values(),
+        "draft_expiry_days": settings.NSS_DRAFT_EXPIRY_DAYS,
+    }
     return render(request, "nss_portal/menu.html", context)
 
 
@@ -188,6 +192,7 @@ def login_otp(request):
 GUIDANCE_TEMPLATES = {
     ApplicationKind.ADD_CUSTOMS_BROKER_IDS: "nss_portal/guidance.html",
     ApplicationKind.REMOVE_BROKER_IDS: "nss_portal/guidance_remove.html",
+    ApplicationKind.RESET_PASSWORDS: "nss_portal/guidance_reset.html",
 }
 
 

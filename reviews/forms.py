@@ -116,7 +116,8 @@ class QueueFilterForm(forms.Form):
 
 
 class ApproveForm(forms.Form):
-    """承認内容を確認する: the start date to look at (nothing is changed by it)."""
+    """承認内容を確認する: the date approval fixes, to look at (nothing is changed by it), labelled as the kind
+    names it (利用開始日, 利用終了日); a kind with no such date (パスワードの初期化) has no field."""
 
     start_date = forms.DateField(
         label=_("利用開始日"),
@@ -125,6 +126,13 @@ class ApproveForm(forms.Form):
         error_messages={"invalid": _("利用開始日は年-月-日（例：2026-12-01）の形で入力してください。")},
     )
     seen_status = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind.confirmed_date_label is None:
+            del self.fields["start_date"]
+        elif not isinstance(self.fields["start_date"].widget, forms.HiddenInput):
+            self.fields["start_date"].label = kind.confirmed_date_label
 
 
 class ApproveCommitForm(ApproveForm):

@@ -333,21 +333,21 @@ class ApprovalPlan:
     issue have changed since (a stale confirmation)."""
 
     application: Application
-    start_date: datetime.date
+    start_date: datetime.date | None  # None: a kind with no date to confirm (パスワードの初期化)
     ids: list[PlannedId]
     notice_text: str | None
     warnings: list[str]
     confirmation: str
 
 
-def _approval_confirmation(application: Application, start_date: datetime.date, identifiers) -> str:
+def _approval_confirmation(application: Application, start_date: datetime.date | None, identifiers) -> str:
     material = "|".join(
         [
             str(application.pk),
             application.status,
             str(application.reviewer_id),
             application.updated_at.isoformat(),
-            start_date.isoformat(),
+            start_date.isoformat() if start_date else "",
             ",".join(identifiers),
         ]
     )
@@ -368,10 +368,13 @@ def _expect_confirmation(confirmation: str | None, expected: str) -> None:
 
 def _approval_checks(application: Application, actor: User, start_date: datetime.date | None):
     """The refusals approval and its preview share: the status, four-eyes and the start date. Returns the
-    confirmed start date."""
+    confirmed start date (利用開始日, or a removal's 利用終了日); None for a kind whose approval takes effect at once
+    (パスワードの初期化), which has no date to confirm."""
     if not workflow.can_transition(application.status, ApplicationStatus.APPROVED):
         workflow.transition(application, ApplicationStatus.APPROVED)  # raises the illegal-transition message
     _check_four_eyes(application, actor)
+    if kinds.kind_of(application).confirmed_date_label is None:
+        return None
     today = clock.today()
     confirmed = start_date or confirmed_start_date_default(application, today=today)
     check_confirmed_start_date(confirmed, today=today)
@@ -426,6 +429,8 @@ def approval_plan(
     confirmed = _approval_checks(application, actor, start_date)
     if kinds.kind_of(application).approval == kinds.REVOKE:
         return _removal_plan(application, confirmed)
+    if kinds.kind_of(application).approval == kinds.RESET:
+        return _reset_plan(application)
     items = list(application.items.select_related("processing_method").order_by("id"))
     identifiers = _planned_identifiers(application.contract, items)
     user_code = application.contract.user_code
@@ -450,7 +455,7 @@ def approval_plan(
     )
 
 
-def _removal_targets(application: Application) -> list[PlannedId]:
+def _target_ids(application: Application) -> list[PlannedId]:
     user_code = application.contract.user_code
     items = application.items.select_related("processing_method", "target").order_by("id")
     return [
@@ -467,7 +472,7 @@ def _removal_targets(application: Application) -> list[PlannedId]:
 
 def _removal_plan(application: Application, end_date: datetime.date) -> ApprovalPlan:
     """通関士IDの削除 (SPEC §9): approval fixes the 利用終了日 and revokes the chosen IDs from that day."""
-    ids = _removal_targets(application)
+    ids = _target_ids(application)
     warnings = []
     if application.desired_end_date and end_date != application.desired_end_date:
         warnings.append(
@@ -481,6 +486,20 @@ def _removal_plan(application: Application, end_date: datetime.date) -> Approval
         notice_text=None,
         warnings=warnings,
         confirmation=_approval_confirmation(application, end_date, [planned.identifier for planned in ids]),
+    )
+
+
+def _reset_plan(application: Application) -> ApprovalPlan:
+    """パスワードの初期化 (SPEC §9): approval makes a new initial password for each chosen ID at once; the old one
+    stops working then."""
+    ids = _target_ids(application)
+    return ApprovalPlan(
+        application=application,
+        start_date=None,
+        ids=ids,
+        notice_text=None,
+        warnings=[],
+        confirmation=_approval_confirmation(application, None, [planned.identifier for planned in ids]),
     )
 
 
@@ -508,6 +527,15 @@ def application_approve(
             )
     # The asked IDs cannot change after submission, so their credentials are prepared outside the locks.
     credentials = _initial_credentials(application.items.count())
+    if kinds.kind_of(application).approval == kinds.RESET:
+        with transaction.atomic():
+            return _approve_reset_locked(
+                application=application,
+                actor=actor,
+                seen_status=seen_status,
+                confirmation=confirmation,
+                credentials=credentials,
+            )
     with transaction.atomic():
         return _approve_locked(
             application=application,
@@ -533,6 +561,7 @@ def _approve_locked(
     identifiers = _planned_identifiers(contract, items)
     _expect_confirmation(confirmation, _approval_confirmation(locked, confirmed, identifiers))
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
+    issued_at = clock.now()
     issued = [
         NaccsUserId.objects.create(
             contract=contract,
@@ -545,6 +574,8 @@ def _approve_locked(
             broker_name=item.broker_name,
             password_hash=password_hash,
             initial_password_encrypted=encrypted,
+            password_issued_by=locked,
+            password_issued_at=issued_at,
         )
         for item, identifier, (password_hash, encrypted) in zip(items, identifiers, credentials, strict=True)
     ]
@@ -583,7 +614,7 @@ def _approve_removal_locked(*, application, actor, end_date, seen_status, confir
     locked = _locked(application.pk)
     _expect_version(locked, seen_status)
     confirmed = _approval_checks(locked, actor, end_date)
-    planned = _removal_targets(locked)
+    planned = _target_ids(locked)
     _expect_confirmation(
         confirmation,
         _approval_confirmation(locked, confirmed, [planned_id.identifier for planned_id in planned]),
@@ -611,6 +642,60 @@ def _approve_removal_locked(*, application, actor, end_date, seen_status, confir
         changes={"status": [old, locked.status], "end_date": [old_end_date, confirmed]},
         desired_end_date=locked.desired_end_date,
         removed=[f"{user_code}{target.identifier}" for target in targets],
+    )
+    email_application_approved_queue(
+        application_id=locked.pk,
+        to=locked.applicant_email,
+        context=application_email_context(locked, items=items),
+    )
+    return targets
+
+
+def _approve_reset_locked(*, application, actor, seen_status, confirmation, credentials) -> list[NaccsUserId]:
+    """審査終了 of a パスワードの初期化: each chosen ID gets a new initial password (hash, and the ciphertext for the
+    ID notice) at once; the old password stops working, the gateway's sessions of the ID end (they are bound to
+    its password hash), and the ID answers U0001 until the new password is changed. Audited, and the result
+    e-mail queued. Returns the IDs reset."""
+    locked = _locked(application.pk)
+    _expect_version(locked, seen_status)
+    _approval_checks(locked, actor, None)
+    planned = _target_ids(locked)
+    _expect_confirmation(
+        confirmation, _approval_confirmation(locked, None, [planned_id.identifier for planned_id in planned])
+    )
+    old = workflow.transition(locked, ApplicationStatus.APPROVED)
+    items = list(locked.items.select_related("processing_method", "target").order_by("id"))
+    targets = list(
+        NaccsUserId.objects.select_for_update(no_key=True)
+        .filter(pk__in=[item.target_id for item in items])
+        .order_by("pk")
+    )
+    now = clock.now()
+    for target, (password_hash, encrypted) in zip(targets, credentials, strict=True):
+        target.password_hash = password_hash
+        target.initial_password_encrypted = encrypted
+        target.password_changed_at = None
+        target.password_issued_by = locked
+        target.password_issued_at = now
+        target.save(
+            update_fields=[
+                "password_hash",
+                "initial_password_encrypted",
+                "password_changed_at",
+                "password_issued_by",
+                "password_issued_at",
+            ]
+        )
+    locked.decided_by = actor
+    locked.decided_at = now
+    locked.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    user_code = locked.contract.user_code
+    audit.record(
+        locked,
+        actor=actor,
+        action="application_approve_reset",
+        changes={"status": [old, locked.status]},
+        reset=[f"{user_code}{target.identifier}" for target in targets],
     )
     email_application_approved_queue(
         application_id=locked.pk,

@@ -139,14 +139,13 @@ def bulk_take(request):
 
 
 def _approve_form(application, today):
-    form = ApproveForm(
+    return ApproveForm(
         initial={
             "start_date": services.confirmed_start_date_default(application, today=today),
             "seen_status": application.status,
-        }
+        },
+        kind=kinds.kind_of(application),
     )
-    form.fields["start_date"].label = kinds.kind_of(application).confirmed_date_label
-    return form
 
 
 def _kind_context(application) -> dict:
@@ -274,7 +273,7 @@ def application_reassign(request, pk):
 def approve_confirm(request, pk):
     """承認内容を確認する: what approval will do, and only then the button that does it. Changes nothing."""
     application = selectors.application_for_staff(application_id=pk)
-    form = ApproveForm(request.GET)
+    form = ApproveForm(request.GET, kind=kinds.kind_of(application))
     if not form.is_valid():
         return _render_detail(request, application, approve_form=form)
     data = form.cleaned_data
@@ -282,7 +281,7 @@ def approve_confirm(request, pk):
         plan = services.approval_plan(
             application=application,
             actor=request.user,
-            start_date=data["start_date"],
+            start_date=data.get("start_date"),
             seen_status=data["seen_status"],
         )
     except DomainError as error:
@@ -292,10 +291,11 @@ def approve_confirm(request, pk):
         return redirect("reviews:application", pk=pk)
     commit = ApproveCommitForm(
         initial={
-            "start_date": plan.start_date.isoformat(),
+            "start_date": plan.start_date.isoformat() if plan.start_date else None,
             "seen_status": application.status,
             "confirmation": plan.confirmation,
-        }
+        },
+        kind=kinds.kind_of(application),
     )
     context = {
         "application": application,
@@ -312,7 +312,7 @@ def approve_confirm(request, pk):
 def application_approve(request, pk):
     """承認する（IDを払い出す）: only from the confirmation screen, and only as it was confirmed."""
     application = selectors.application_for_staff(application_id=pk)
-    form = ApproveCommitForm(request.POST)
+    form = ApproveCommitForm(request.POST, kind=kinds.kind_of(application))
     if not form.is_valid():
         messages.error(request, _("承認内容を確認してから承認してください。"))
         return redirect("reviews:application", pk=pk)
@@ -321,14 +321,20 @@ def application_approve(request, pk):
         issued = services.application_approve(
             application=application,
             actor=request.user,
-            start_date=data["start_date"],
+            start_date=data.get("start_date"),
             seen_status=data["seen_status"],
             confirmation=data["confirmation"],
         )
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("reviews:application", pk=pk)
-    if kinds.kind_of(application).approval == kinds.REVOKE:
+    if kinds.kind_of(application).approval == kinds.RESET:
+        message = ngettext(
+            "承認しました。%(count)d件の利用者IDのパスワードを初期化しました。",
+            "承認しました。%(count)d件の利用者IDのパスワードを初期化しました。",
+            len(issued),
+        )
+    elif kinds.kind_of(application).approval == kinds.REVOKE:
         message = ngettext(
             "承認しました。%(count)d件の通関士IDを利用終了日から削除します。",
             "承認しました。%(count)d件の通関士IDを利用終了日から削除します。",

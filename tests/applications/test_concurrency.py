@@ -65,6 +65,6 @@ def test_an_id_in_two_open_removals_one_wins(require_postgres, parallel):
     assert [result is not None for result in results].count(True) == 1
     losers = [error for error in errors if error is not None]
     assert len(losers) == parallel - 1
-    assert all(isinstance(error, DomainError) and error.code == "target_not_removable" for error in losers)
+    assert all(isinstance(error, DomainError) and error.code == "target_not_selectable" for error in losers)
     assert Application.objects.filter(status=ApplicationStatus.SUBMITTED).count() == 1
     assert Application.objects.filter(status=ApplicationStatus.DRAFT).count() == parallel - 1

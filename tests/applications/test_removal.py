@@ -10,7 +10,7 @@ from django.urls import reverse
 from applications import clock, kinds, rules
 from applications.exceptions import DomainError
 from applications.models import Application, ApplicationItem, ApplicationKind, ApplicationStatus
-from applications.services import application_draft_start, application_removal_set, application_submit
+from applications.services import application_draft_start, application_submit, application_targets_set
 from tests.factories import (
     ContractFactory,
     CustomerFactory,
@@ -78,7 +78,7 @@ def test_an_id_in_an_open_addition_is_no_hindrance(contract, broker_ids):
 
 def test_selection_sets_the_items_naming_each_id_and_the_desired_end_date(customer, broker_ids):
     draft = removal_of(customer)
-    application_removal_set(
+    application_targets_set(
         application=draft, target_ids=[n.pk for n in broker_ids], desired_end_date=earliest()
     )
     draft.refresh_from_db()
@@ -91,23 +91,23 @@ def test_selection_sets_the_items_naming_each_id_and_the_desired_end_date(custom
 
 def test_selecting_again_replaces_the_selection(customer, broker_ids):
     draft = removal_of(customer)
-    application_removal_set(
+    application_targets_set(
         application=draft, target_ids=[n.pk for n in broker_ids], desired_end_date=earliest()
     )
-    application_removal_set(application=draft, target_ids=[broker_ids[1].pk], desired_end_date=earliest())
+    application_targets_set(application=draft, target_ids=[broker_ids[1].pk], desired_end_date=earliest())
     assert [i.target.identifier for i in draft.items.all()] == ["B0B"]
 
 
 def test_ids_without_a_broker_name_of_one_method_may_be_removed_together(customer, contract):
     ids = [NaccsUserIdFactory(contract=contract, identifier=code, broker_name="") for code in ("A01", "A02")]
     draft = removal_of(customer)
-    application_removal_set(application=draft, target_ids=[n.pk for n in ids], desired_end_date=earliest())
+    application_targets_set(application=draft, target_ids=[n.pk for n in ids], desired_end_date=earliest())
     assert draft.items.count() == 2
 
 
 def test_selecting_nothing_is_refused(customer, broker_ids):
     with pytest.raises(DomainError) as refused:
-        application_removal_set(application=removal_of(customer), target_ids=[], desired_end_date=earliest())
+        application_targets_set(application=removal_of(customer), target_ids=[], desired_end_date=earliest())
     assert refused.value.code == "no_ids" and refused.value.field == "targets"
     assert "削除する通関士IDを1件以上選択してください。" in str(refused.value.message)
 
@@ -126,20 +126,20 @@ def test_selecting_nothing_is_refused(customer, broker_ids):
 def test_an_id_that_may_not_be_removed_is_refused(customer, contract, make):
     target = make(contract)
     with pytest.raises(DomainError) as refused:
-        application_removal_set(
+        application_targets_set(
             application=removal_of(customer), target_ids=[target.pk], desired_end_date=earliest()
         )
-    assert refused.value.code == "target_not_removable"
+    assert refused.value.code == "target_not_selectable"
     assert not ApplicationItem.objects.filter(target=target).exists()
 
 
 def test_an_id_already_in_an_open_removal_is_refused(customer, contract, broker_ids):
     submitted_removal(contract=contract, targets=broker_ids[:1])
     with pytest.raises(DomainError) as refused:
-        application_removal_set(
+        application_targets_set(
             application=removal_of(customer), target_ids=[broker_ids[0].pk], desired_end_date=earliest()
         )
-    assert refused.value.code == "target_not_removable"
+    assert refused.value.code == "target_not_selectable"
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_an_id_already_in_an_open_removal_is_refused(customer, contract, broker_
 )
 def test_the_desired_end_date_has_the_window_of_the_start_date(customer, broker_ids, day, code, message):
     with pytest.raises(DomainError) as refused:
-        application_removal_set(
+        application_targets_set(
             application=removal_of(customer), target_ids=[broker_ids[0].pk], desired_end_date=day
         )
     assert refused.value.code == code and refused.value.field == "desired_end_date"
@@ -199,7 +199,7 @@ def test_submission_checks_again_that_no_id_is_in_another_open_removal(contract,
     application_submit(application=first)
     with pytest.raises(DomainError) as refused:
         application_submit(application=second)
-    assert refused.value.code == "target_not_removable"
+    assert refused.value.code == "target_not_selectable"
     second.refresh_from_db()
     assert second.status == ApplicationStatus.DRAFT
 

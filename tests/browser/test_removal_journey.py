@@ -57,7 +57,7 @@ def test_customer_files_a_removal_staff_approve_it_and_the_id_stops_on_its_end_d
     button(page, "対象IDの選択へ進む").click()
     assert_screen(page, "select-ids")
     expect(page.locator("main")).to_have_attribute("data-kind", REMOVE)
-    expect(page.locator("tr[data-removable]")).to_have_count(2)
+    expect(page.locator("tr[data-selectable]")).to_have_count(2)
     page.get_by_label(removed, exact=True).check()
     field(page, "利用終了希望日").fill(end.isoformat())
     screenshot(page, "select-ids", prefix="removal-")
