@@ -227,12 +227,30 @@ def submitted_application(
 def removal_draft(*, contract=None, targets=(), desired_end_date=None, **kwargs) -> Application:
     """A draft of 通関士IDの削除 naming `targets` (NaccsUserIds of the contract) with a valid 利用終了希望日 (the
     earliest one, unless given)."""
-    factory_kwargs = {"items": 0, "kind": ApplicationKind.REMOVE_BROKER_IDS, **kwargs}
+    return _targets_draft(
+        ApplicationKind.REMOVE_BROKER_IDS,
+        contract=contract,
+        targets=targets,
+        desired_end_date=desired_end_date or rules.earliest_start_date(clock.today()),
+        **kwargs,
+    )
+
+
+def reset_draft(*, contract=None, targets=(), **kwargs) -> Application:
+    """A draft of パスワードの初期化 naming `targets` (NaccsUserIds of the contract)."""
+    return _targets_draft(ApplicationKind.RESET_PASSWORDS, contract=contract, targets=targets, **kwargs)
+
+
+def submitted_reset(**kwargs) -> Application:
+    """`reset_draft` filed through the real submission service."""
+    return application_submit(application=reset_draft(**kwargs))
+
+
+def _targets_draft(kind, *, contract, targets, **kwargs) -> Application:
+    factory_kwargs = {"items": 0, "kind": kind, **kwargs}
     if contract is not None:
         factory_kwargs["contract"] = contract
-    draft = DraftFactory(
-        desired_end_date=desired_end_date or rules.earliest_start_date(clock.today()), **factory_kwargs
-    )
+    draft = DraftFactory(**factory_kwargs)
     for target in targets:
         ItemFactory(
             application=draft,
@@ -359,13 +377,17 @@ def approve_on_screens(client, application, *, start_date=None, follow=True):
     with what the confirmation screen carries. A refusal at the first step is returned as it is."""
     day = start_date or application.desired_start_date
     seen = Application.objects.get(pk=application.pk).status
+    query = {"seen_status": seen}
+    if day is not None:  # パスワードの初期化 has no date to confirm
+        query["start_date"] = day.isoformat() if hasattr(day, "isoformat") else day
     confirm = client.get(
-        reverse("reviews:approve-confirm", kwargs={"pk": application.pk}),
-        {"start_date": day.isoformat() if hasattr(day, "isoformat") else day, "seen_status": seen},
-        follow=True,
+        reverse("reviews:approve-confirm", kwargs={"pk": application.pk}), query, follow=True
     )
     page = Page(confirm)
     if page.screen != "staff-approve-confirm":
         return confirm
-    data = {name: page.value_of(name) for name in ("start_date", "seen_status", "confirmation")}
+    names = (
+        ("start_date", "seen_status", "confirmation") if day is not None else ("seen_status", "confirmation")
+    )
+    data = {name: page.value_of(name) for name in names}
     return client.post(reverse("reviews:approve", kwargs={"pk": application.pk}), data, follow=follow)

@@ -29,7 +29,7 @@ from pypdf import PdfReader
 
 from applications import audit, clock, rules
 from applications.models import Application, ApplicationKind, ApplicationStatus, NaccsUserId
-from applications.services import application_submit
+from applications.services import application_submit, application_targets_set
 from notifications.models import Email, EmailStatus
 from reviews import services as review_services
 from tests.conftest import _missing, pdf_unavailable
@@ -60,15 +60,18 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "applicant": 3,
     "add-ids": 7,
     "select-ids": 7,
+    "select-ids-reset": 7,
     "confirm": 6,
     "complete": 6,
     "application-list": 4,
     "application-detail": 6,
     "id-notice": 7,
+    "id-notice-reset": 7,
     "id-notice-pdf": 7,  # the reads of the screen and its audit entry; the PDF is drawn from them
     "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
     "staff-application": 12,  # + the internal notes
     "staff-approve-confirm": 12,
+    "staff-approve-confirm-reset": 12,
     "staff-dashboard": 8,
     "staff-contracts": 6,
     "staff-contract": 11,
@@ -247,6 +250,48 @@ def select_ids(env: Env, n: int) -> Call:
     return Call(reverse("applications:select-ids", kwargs={"pk": draft.pk}), expect=last.naccs_user_id)
 
 
+def select_ids_reset(env: Env, n: int) -> Call:
+    """パスワードの初期化: the office's n 利用者IDs offered as checkboxes, and as many in another office."""
+    _grow_office(env, n)
+    customer = _customer(env)
+    draft = env.state.get("reset_draft")
+    if draft is None:
+        draft = DraftFactory(
+            contract=customer.contract, created_by=customer, kind=ApplicationKind.RESET_PASSWORDS, items=0
+        )
+        env.state["reset_draft"] = draft
+    last = customer.contract.naccs_user_ids.order_by("identifier").last()
+    return Call(reverse("applications:select-ids", kwargs={"pk": draft.pk}), expect=last.naccs_user_id)
+
+
+def _reset_of(env: Env, n: int, *, approve: bool, customer=None) -> Application:
+    """A パスワードの初期化 of n of the office's IDs (the logged-in customer's, unless given), taken by a reviewer
+    (and approved: n new passwords)."""
+    customer = customer or _customer(env)
+    reviewer, approver = _staff_only(env)
+    start = env.state.get("reset_ids", 0)
+    targets = [
+        NaccsUserIdFactory(contract=customer.contract, identifier=f"R{index:02d}")
+        for index in range(start, start + n)
+    ]
+    env.state["reset_ids"] = start + n
+    draft = DraftFactory(
+        contract=customer.contract, created_by=customer, kind=ApplicationKind.RESET_PASSWORDS, items=0
+    )
+    application_targets_set(application=draft, target_ids=[target.pk for target in targets])
+    application = review_services.application_take(application=_submit(draft), actor=reviewer)
+    if approve:
+        review_services.application_approve(application=application, actor=approver)
+    application.refresh_from_db()
+    return application
+
+
+def id_notice_reset(env: Env, n: int) -> Call:
+    application = _reset_of(env, n, approve=True)
+    last = NaccsUserId.objects.filter(password_issued_by=application).order_by("identifier").last()
+    return Call(reverse("applications:id-notice", kwargs={"pk": application.pk}), expect=last.naccs_user_id)
+
+
 def confirm(env: Env, n: int) -> Call:
     draft = _own_draft(env, n)
     return Call(reverse("applications:confirm", kwargs={"pk": draft.pk}), expect=f"通関 士{n - 1}")
@@ -377,6 +422,19 @@ def staff_approve_confirm(env: Env, n: int) -> Call:
     )
 
 
+def staff_approve_confirm_reset(env: Env, n: int) -> Call:
+    """承認内容を確認する for a パスワードの初期化 of n IDs under review."""
+    _staff(env)
+    customer = env.state.setdefault("reset_customer", CustomerFactory())
+    application = _reset_of(env, n, approve=False, customer=customer)
+    last = application.items.order_by("target__identifier").last().target
+    return Call(
+        reverse("reviews:approve-confirm", kwargs={"pk": application.pk}),
+        data={"seen_status": "under_review"},
+        expect=last.naccs_user_id,
+    )
+
+
 def _utb_office(env: Env, n: int):
     """The inputter 1ANACA0A, logged in at the UTB login, and n more 通関士IDs of its office, each with a current
     licence number and an older one (history)."""
@@ -483,16 +541,19 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "applicant": applicant,
     "add-ids": add_ids,
     "select-ids": select_ids,
+    "select-ids-reset": select_ids_reset,
     "confirm": confirm,
     "complete": complete,
     "application-list": application_list,
     "application-detail": application_detail,
     "id-notice": id_notice,
+    "id-notice-reset": id_notice_reset,
     "id-notice-pdf": id_notice_pdf,
     "staff-queue": staff_queue,
     "staff-dashboard": staff_dashboard,
     "staff-application": staff_application,
     "staff-approve-confirm": staff_approve_confirm,
+    "staff-approve-confirm-reset": staff_approve_confirm_reset,
     "staff-contracts": staff_contracts,
     "staff-contract": staff_contract,
     "utb-menu": utb_menu,

@@ -6,7 +6,7 @@ from applications import clock, rules, services
 from applications.exceptions import DomainError, IllegalTransition
 from applications.models import Application, ApplicationStatus, ReceptionNumberAllocation
 from applications.reception_numbers import is_valid_reception_number
-from tests.factories import ContractFactory, DraftFactory, NaccsUserIdFactory, removal_draft
+from tests.factories import ContractFactory, DraftFactory, NaccsUserIdFactory, removal_draft, reset_draft
 from tests.threads import race
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -50,13 +50,14 @@ def test_the_same_draft_submitted_in_parallel_files_exactly_one_application(requ
 
 
 @pytest.mark.parametrize("parallel", [2, 8])
-def test_an_id_in_two_open_removals_one_wins(require_postgres, parallel):
-    """通関士IDの削除 (SPEC §9): submissions naming one ID lock it first, so exactly one files; the others are
-    refused with a message and stay drafts."""
+@pytest.mark.parametrize("make_draft", [removal_draft, reset_draft], ids=["removal", "reset"])
+def test_an_id_in_two_open_applications_of_its_kind_one_wins(require_postgres, parallel, make_draft):
+    """通関士IDの削除, パスワードの初期化 (SPEC §9): submissions naming one ID lock it first, so exactly one files;
+    the others are refused with a message and stay drafts."""
     contract = ContractFactory()
     shared = NaccsUserIdFactory(contract=contract, identifier="A0A")
     own = [NaccsUserIdFactory(contract=contract, identifier=f"B{i:02d}") for i in range(parallel)]
-    drafts = [removal_draft(contract=contract, targets=[own[i], shared]) for i in range(parallel)]
+    drafts = [make_draft(contract=contract, targets=[own[i], shared]) for i in range(parallel)]
 
     results, errors = race(
         lambda i: services.application_submit(application=drafts[i]), parallel, no_thread_may_hang=True

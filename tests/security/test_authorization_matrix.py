@@ -166,6 +166,7 @@ EXPECTED: dict[str, Row] = {
     "menu":                   row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "guidance":               row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "guidance-remove":        row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
+    "guidance-reset":         row(PORTAL, "GET", None,                 L,   OK,   OK,    F,   F,   L),
     "applications:start":     row(PORTAL, "POST", None,                L,   R,    R,     F,   F,   L),
     "applications:applicant": row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),
     "applications:add-ids":   row(PORTAL, "GET POST", "draft",         L,   OK,   N,     F,   F,   L),

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 from applications import business_calendar, clock, rules
 from applications.models import ApplicationItem, ApplicationStatus, InternalNote, ProgressNotice
+from applications.services import application_draft_start
 from applications.validators import INVISIBLE_LETTERS, text_problem
 from notifications import services as notification_services
 from reviews import services as review_services
@@ -38,6 +39,7 @@ from tests.factories import (
     ContractFactory,
     CustomerFactory,
     DraftFactory,
+    NaccsUserIdFactory,
     method,
     otp_login,
     submitted_application,
@@ -364,6 +366,40 @@ def test_add_ids_remove_with_a_hostile_value_never_fails_and_echoes_escaped(cust
     assert response.status_code == 200
     assert Page(response).screen == "add-ids"
     assert_no_raw_html(response)
+
+
+@examples(30)
+@example(kind="reset_passwords", targets=["9" * 30], day="")
+@example(kind="remove_broker_ids", targets=["-1", "１"], day="2026-02-30")
+@given(
+    kind=st.sampled_from(["remove_broker_ids", "reset_passwords"]),
+    targets=st.lists(hostile_text, max_size=4),
+    day=hostile_text,
+)
+def test_select_ids_refuses_hostile_values_with_a_message_or_keeps_only_the_offices_ids(
+    customer, kind, targets, day
+):
+    """対象IDの選択 (通関士IDの削除, パスワードの初期化) with hostile checkbox values and date: refused next to the
+    field, or (when what is left is valid) the draft names only IDs of the office — never a 500."""
+    # Hypothesis runs every example in one test transaction: the rows are made once and reused.
+    own = customer.contract.naccs_user_ids.filter(identifier="A0A").first() or NaccsUserIdFactory(
+        contract=customer.contract, identifier="A0A"
+    )
+    foreign = NaccsUserIdFactory(identifier="A0A")
+    draft = application_draft_start(user=customer, kind=kind)
+    draft.items.all().delete()
+    client = login_customer(customer)
+    url = reverse("applications:select-ids", kwargs={"pk": draft.pk})
+    data = {"targets": [*targets, str(own.pk)], "desired_end_date": day or start(), "proceed": "1"}
+    response = send(client, "post", url, data)
+    if response.status_code == 302:
+        assert {item.target_id for item in ApplicationItem.objects.filter(application=draft)} == {own.pk}
+    else:
+        assert response.status_code == 200
+        assert_told(response)
+        assert_no_raw_html(response)
+        assert not ApplicationItem.objects.filter(application=draft).exists()
+    assert not ApplicationItem.objects.filter(target=foreign).exists()
 
 
 # --- screen 6: 申込内容確認画面, and 取下げ --------------------------------------------------------------------------
