@@ -854,3 +854,58 @@ def test_removal_screens(page: Page, customer, screenshot):
     button(page, "申込内容を登録する").click()
     audit.check("complete", "complete-remove")
     audit.assert_clean()
+
+
+# --- パスワードの初期化 (SPEC §9): guidance, select-ids (with errors), confirm, complete, the staff pages, the result
+
+
+def test_reset_screens(page: Page, customer, screenshot, settings):
+    settings.NSS_FOUR_EYES = False
+    audit = Audit(page, screenshot)
+    user_code = customer.contract.user_code
+    ready_id(customer.contract, identifier="A0A", broker_name="通関 一郎")
+    ready_id(customer.contract, identifier="G01", is_customs_broker=False)
+    log_in(page, customer.username, PASSWORD)
+    link(page, "パスワードの初期化").click()
+    audit.check("guidance", "guidance-reset")
+    button(page, "パスワードを初期化する").click()
+    audit.check("applicant", "applicant-reset")
+    button(page, "対象IDの選択へ進む").click()
+    audit.check("select-ids", "select-ids-reset")
+    assert_labelled(page, [f"{user_code}A0A", f"{user_code}G01"])
+    button(page, "申込内容確認へ進む").click()
+    audit.check("select-ids", "select-ids-reset-no-id")
+    expect(page.locator("#targets-error")).to_contain_text(
+        "パスワードを初期化する利用者IDを1件以上選択してください。"
+    )
+    page.get_by_label(f"{user_code}G01", exact=True).check()
+    button(page, "申込内容確認へ進む").click()
+    audit.check("confirm", "confirm-reset")
+    button(page, "申込内容を登録する").click()
+    audit.check("complete", "complete-reset")
+    number = page.locator('[data-field="reception_number"]').inner_text().strip()
+
+    # the centre: the application, 承認内容の確認 (no date), approved
+    application = Application.objects.get(reception_number=number)
+    application_take(application=application, actor=staff_in("reviewer"))
+    context = page.context
+    context.clear_cookies()
+    staff_log_in(page, staff_with_device("approver", email="approver@nacc.example"), PASSWORD)
+    page.goto(f"/staff/applications/{application.pk}/")
+    audit.check("staff-application", "staff-application-reset")
+    button(page, "承認内容を確認する").click()
+    audit.check("staff-approve-confirm", "staff-approve-confirm-reset")
+    button(page, "承認する（パスワードを初期化する）").click()
+    audit.check("staff-application", "staff-application-reset-approved")
+
+    # the customer: 詳細 and ID通知内容 with the new initial password
+    context.clear_cookies()
+    log_in(page, customer.username, PASSWORD)
+    page.goto(f"/applications/{application.pk}/")
+    audit.check("application-detail", "application-detail-reset")
+    link(page, "ID通知内容").click()
+    audit.check("id-notice", "id-notice-reset")
+    expect(
+        page.locator(f'tr[data-issued-id="{user_code}G01"] [data-field="initial_password"]')
+    ).to_have_count(1)
+    audit.assert_clean()
