@@ -31,12 +31,15 @@ class Kind:
     # The selection step: its URL name (= data-screen) and the confirm screen's way back to it.
     selection_screen: str
     selection_back_label: Promise
-    # The date the customer chooses: the application's field and its label.
-    desired_date_field: str
+    # The date the customer chooses: the application's field (one of models.DESIRED_DATE_FIELDS, or None for a
+    # kind that asks for no date) and its label.
+    desired_date_field: str | None
     desired_date_label: Promise
     # The date approval fixes (利用開始日 / 利用終了日), as staff are asked for it.
     confirmed_date_label: Promise
     approval: str
+    # The application's field that holds the date approval fixed (None: the kind fixes no date).
+    confirmed_date_field: str | None = None
 
     @property
     def label(self) -> str:
@@ -47,7 +50,12 @@ class Kind:
         return "guidance" if self.value == ApplicationKind.ADD_CUSTOMS_BROKER_IDS else "guidance-remove"
 
     def desired_date(self, application: Application) -> datetime.date | None:
-        return getattr(application, self.desired_date_field)
+        """The date the customer asked for; None when the kind asks for none (or it is not chosen yet)."""
+        return getattr(application, self.desired_date_field) if self.desired_date_field else None
+
+    def confirmed_date(self, application: Application) -> datetime.date | None:
+        """The date approval fixed (利用開始日 / 利用終了日); None before approval or when the kind fixes none."""
+        return getattr(application, self.confirmed_date_field) if self.confirmed_date_field else None
 
     def check_desired_date(self, day: datetime.date | None, *, today: datetime.date) -> None:
         if self.desired_date_field == "desired_end_date":
@@ -68,6 +76,7 @@ KINDS = {
         desired_date_label=gettext_lazy("利用開始希望日"),
         confirmed_date_label=gettext_lazy("利用開始日"),
         approval=ISSUE,
+        confirmed_date_field="start_date",
     ),
     ApplicationKind.REMOVE_BROKER_IDS: Kind(
         value=ApplicationKind.REMOVE_BROKER_IDS,
@@ -80,6 +89,7 @@ KINDS = {
         desired_date_label=gettext_lazy("利用終了希望日"),
         confirmed_date_label=gettext_lazy("利用終了日"),
         approval=REVOKE,
+        confirmed_date_field="end_date",
     ),
 }
 
