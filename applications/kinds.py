@@ -34,12 +34,15 @@ class Kind:
     # The selection step: its URL name (= data-screen) and the confirm screen's way back to it.
     selection_screen: str
     selection_back_label: Promise
-    # The date the customer chooses: the application's field and its label (None: the kind has none).
+    # The date the customer chooses: the application's field (one of models.DESIRED_DATE_FIELDS, or None for a
+    # kind that asks for no date) and its label.
     desired_date_field: str | None
     desired_date_label: Promise | None
     # The date approval fixes (利用開始日 / 利用終了日), as staff are asked for it (None: approval takes effect at once).
     confirmed_date_label: Promise | None
     approval: str
+    # The application's field that holds the date approval fixed (None: the kind fixes no date).
+    confirmed_date_field: str | None = None
     # select-ids: what the chosen existing IDs are (the checkboxes' legend, the tables' caption).
     targets_label: Promise | None = None
 
@@ -58,7 +61,12 @@ class Kind:
         return self.approval in (ISSUE, RESET)
 
     def desired_date(self, application: Application) -> datetime.date | None:
+        """The date the customer asked for; None when the kind asks for none (or it is not chosen yet)."""
         return getattr(application, self.desired_date_field) if self.desired_date_field else None
+
+    def confirmed_date(self, application: Application) -> datetime.date | None:
+        """The date approval fixed (利用開始日 / 利用終了日); None before approval or when the kind fixes none."""
+        return getattr(application, self.confirmed_date_field) if self.confirmed_date_field else None
 
     def check_desired_date(self, day: datetime.date | None, *, today: datetime.date) -> None:
         if self.desired_date_field == "desired_end_date":
@@ -80,6 +88,7 @@ KINDS = {
         desired_date_label=gettext_lazy("利用開始希望日"),
         confirmed_date_label=gettext_lazy("利用開始日"),
         approval=ISSUE,
+        confirmed_date_field="start_date",
     ),
     ApplicationKind.REMOVE_BROKER_IDS: Kind(
         value=ApplicationKind.REMOVE_BROKER_IDS,
@@ -93,6 +102,7 @@ KINDS = {
         desired_date_label=gettext_lazy("利用終了希望日"),
         confirmed_date_label=gettext_lazy("利用終了日"),
         approval=REVOKE,
+        confirmed_date_field="end_date",
         targets_label=gettext_lazy("削除する通関士ID"),
     ),
     ApplicationKind.RESET_PASSWORDS: Kind(

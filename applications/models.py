@@ -3,11 +3,13 @@
 Tables and constraints only; every change of state goes through applications/services.py.
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower, Now
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Lower, Now
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -256,11 +258,24 @@ class ApplicationStatus(models.TextChoices):
 
 
 # 受付 and 内容確認中: the centre still owes an answer. The staff queue's default view, the overdue rule and the
-# partial indexes application_open_queue, application_open_by_start and application_open_counts all mean these.
+# partial indexes application_open_queue, application_open_by_desired and application_open_counts all mean these.
 OPEN_STATUSES = (ApplicationStatus.SUBMITTED, ApplicationStatus.UNDER_REVIEW)
 # 審査終了 and 不受理: the centre's decisions, each with its decided_at. The 業務状況 dashboard and the partial
 # index application_decided mean these.
 DECIDED_STATUSES = (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED)
+
+# The date the customer asked for, whatever the kind: each kind's `desired_date_field` (applications/kinds.py) is
+# one of these, and an application has at most one of them. One without any (a kind that asks for no date) reads
+# as NO_DESIRED_DATE, after every real date, so that the value is never NULL: the queue's keyset sort by it
+# (reviews/selectors.py) is then one total order on every database, and it is indexed as it is written here.
+DESIRED_DATE_FIELDS = ("desired_start_date", "desired_end_date")
+NO_DESIRED_DATE = datetime.date.max
+
+
+def desired_date_expression() -> Coalesce:
+    """The database expression of the date the customer asked for (DESIRED_DATE_FIELDS, else NO_DESIRED_DATE);
+    the indexes application_open_by_desired and application_by_desired are on it."""
+    return Coalesce(*DESIRED_DATE_FIELDS, Value(NO_DESIRED_DATE), output_field=models.DateField())
 
 
 class Application(models.Model):
@@ -356,13 +371,15 @@ class Application(models.Model):
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
                 name="application_open_queue",
             ),
-            # The queue sorted by 利用開始希望日 (SPEC §8): open ones, and all of them.
+            # The queue sorted by 利用開始希望日 (SPEC §8), that is by the date the customer asked for whatever the
+            # kind (desired_date_expression): open ones, and all of them.
             models.Index(
-                fields=["desired_start_date", "id"],
+                desired_date_expression(),
+                "id",
                 condition=Q(status__in=[status.value for status in OPEN_STATUSES]),
-                name="application_open_by_start",
+                name="application_open_by_desired",
             ),
-            models.Index(fields=["desired_start_date", "id"], name="application_by_start"),
+            models.Index(desired_date_expression(), "id", name="application_by_desired"),
             # The queue's counts (受付, 内容確認中, 回答予定日超過, 自分の担当): one index-only scan of the open ones.
             models.Index(
                 fields=["status", "answer_due_on", "reviewer"],

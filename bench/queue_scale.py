@@ -60,22 +60,27 @@ def seed(rows: int) -> None:
             """
         )
         # Statuses: 1% 受付, 0.5% 内容確認中, the rest decided 1 to 9 hours after receipt (varying with i);
-        # submitted every 30 s up to now.
+        # submitted every 30 s up to now. Kinds: one in 7 is 通関士IDの削除 (a 利用終了希望日, no 利用開始希望日),
+        # and one in 13 of those has no desired date at all (as a kind that asks for none); the desired dates
+        # spread over two months, so that the sort by 利用開始希望日 is not the order of submission.
         cursor.execute(
             f"""
             INSERT INTO applications_application (contract_id, kind, status, reception_number, applicant_name,
-                applicant_department, applicant_phone, applicant_email, desired_start_date, created_by_id,
-                created_at, updated_at, submitted_at, answer_due_on, decided_at, rejection_reason)
-            SELECT c.id, 'add_customs_broker_ids', s.status,
+                applicant_department, applicant_phone, applicant_email, desired_start_date, desired_end_date,
+                created_by_id, created_at, updated_at, submitted_at, answer_due_on, decided_at, rejection_reason)
+            SELECT c.id, s.kind, s.status,
                 {reception_number_sql(f"({FIRST_DIGITS} + i)::text")}, 'ベンチ', '', '03-0000-0000',
                 'bench@example.com',
-                current_date + 7, u.id, now(), now(), s.submitted_at, s.submitted_at::date + 1,
+                CASE WHEN s.kind = 'add_customs_broker_ids' THEN current_date + 2 + (i %% 61) END,
+                CASE WHEN s.kind = 'remove_broker_ids' AND i %% 13 <> 0 THEN current_date + 2 + (i %% 59) END,
+                u.id, now(), now(), s.submitted_at, s.submitted_at::date + 1,
                 CASE WHEN s.status IN ('approved', 'rejected')
                      THEN s.submitted_at + interval '1 hour' + (i %% 97) * interval '5 minutes' END, ''
             FROM generate_series(1, %s) AS i
             CROSS JOIN LATERAL (SELECT
                 CASE WHEN i %% 200 < 2 THEN 'submitted' WHEN i %% 200 = 2 THEN 'under_review'
                      WHEN i %% 200 < 20 THEN 'rejected' ELSE 'approved' END AS status,
+                CASE WHEN i %% 7 = 1 THEN 'remove_broker_ids' ELSE 'add_customs_broker_ids' END AS kind,
                 now() - (%s - i) * interval '30 seconds' AS submitted_at) AS s
             JOIN applications_contract c ON c.id = 1 + (i %% %s)
             JOIN applications_user u ON u.contract_id = c.id
@@ -174,6 +179,7 @@ def main():
     from django.db import connection
 
     from applications import clock
+    from applications.models import Application, desired_date_expression
     from reviews.dashboard import dashboard_figures
     from reviews.selectors import application_queue, queue_counts
 
@@ -197,7 +203,13 @@ def main():
             [total // 2],
         )
         stamp, pk = cursor.fetchone()
-        deep_cursor = f"{stamp.isoformat()}|{pk}"
+        deep_cursor = f"submitted|{stamp.isoformat()}|{pk}"
+    middle_date, middle_pk = (
+        Application.objects.annotate(desired=desired_date_expression())
+        .order_by("desired", "pk")
+        .values_list("desired", "pk")[total // 2]
+    )
+    deep_by_date = f"start|{middle_date.isoformat()}|{middle_pk}"
     cases = [
         ("open (default), first page", lambda: application_queue(today=today)),
         ("all statuses, first page", lambda: application_queue(status="", today=today)),
@@ -224,6 +236,14 @@ def main():
             "all statuses, by 利用開始希望日 (latest first)",
             lambda: application_queue(status="", sort="-start", today=today),
         ),
+        (
+            "all statuses, by 利用開始希望日, page in the middle",
+            lambda: application_queue(status="", sort="start", after=deep_by_date, today=today),
+        ),
+        (
+            "all statuses, by 利用開始希望日, previous page from the middle",
+            lambda: application_queue(status="", sort="start", before=deep_by_date, today=today),
+        ),
         ("all statuses, newest first", lambda: application_queue(status="", sort="-submitted", today=today)),
         (
             "all statuses, previous page",
@@ -248,11 +268,21 @@ def main():
             f"| {label} | {len(page.rows)} | {median:.1f} | {worst:.1f} | {len(captured.captured_queries)} |"
         )
 
-    print("\nplans of the queue's default first page and of its counts (EXPLAIN ANALYZE):")
+    print(
+        "\nplans of the queue's default first page, its counts and its sorts by 利用開始希望日 (EXPLAIN ANALYZE):"
+    )
     for label, func in (
         ("first page", lambda: application_queue(today=today)),
         ("counts", lambda: queue_counts(actor=staff, today=today)),
-        ("by 利用開始希望日", lambda: application_queue(sort="start", today=today)),
+        ("open, by 利用開始希望日", lambda: application_queue(sort="start", today=today)),
+        (
+            "all statuses, by 利用開始希望日 (latest first)",
+            lambda: application_queue(status="", sort="-start", today=today),
+        ),
+        (
+            "all statuses, by 利用開始希望日, page in the middle",
+            lambda: application_queue(status="", sort="start", after=deep_by_date, today=today),
+        ),
     ):
         with CaptureQueriesContext(connection) as captured:
             func()

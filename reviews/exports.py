@@ -1,6 +1,10 @@
 """CSV出力 of the staff queue (SPEC §8): UTF-8 with a BOM so that Excel opens it as such, and safe against formula
 injection — a cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage
-return, also in their full-width forms) is written with a leading apostrophe, so it opens as text."""
+return, also in their full-width forms) is written with a leading apostrophe, so it opens as text.
+
+The dates of an application are those of its kind (applications/kinds.py): 希望日 is the date the customer asked
+for (利用開始希望日, a removal's 利用終了希望日), 確定日 the one approval fixed (利用開始日, 利用終了日); the
+column 申込の種類 says which. A kind that asks for or fixes no date leaves the cell empty."""
 
 import csv
 import io
@@ -8,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext as _
 
-from applications import clock
+from applications import clock, kinds
 from applications.models import Application
 
 BOM = "\ufeff"
@@ -35,12 +39,12 @@ def _header() -> list[str]:
         _("処理方式"),
         _("ID数"),
         _("申込日時"),
-        _("利用開始希望日"),
+        _("希望日"),
         _("回答予定日"),
         _("回答予定日超過"),
         _("開始日間近"),
         _("担当者"),
-        _("利用開始日"),
+        _("確定日"),
     ]
 
 
@@ -62,6 +66,7 @@ def _methods(application: Application) -> str:
 
 def _row(application: Application) -> list[str]:
     yes = _("該当")
+    kind = kinds.kind_of(application)
     return [
         application.reception_number,
         application.get_kind_display(),
@@ -72,12 +77,12 @@ def _row(application: Application) -> list[str]:
         _methods(application),
         str(len(application.items.all())),
         _instant(application.submitted_at),
-        _day(application.desired_start_date),
+        _day(kind.desired_date(application)),
         _day(application.answer_due_on),
         yes if application.is_overdue else "",
         yes if application.is_start_date_near else "",
         application.reviewer.get_username() if application.reviewer_id else "",
-        _day(application.start_date),
+        _day(kind.confirmed_date(application)),
     ]
 
 

@@ -24,6 +24,7 @@ from applications.models import (
     InternalNote,
     NaccsUserId,
     User,
+    desired_date_expression,
 )
 from applications.reception_numbers import reception_number_typed
 from applications.roles import ROLE_LABELS, STAFF_ROLES, role_of
@@ -43,14 +44,20 @@ PAGE_SIZE = 50
 MAX_CONTRACTS_PER_SEARCH = 500
 
 
-# Sorts of the queue (SPEC §8): the field the keyset runs on, and its direction.
+# Sorts of the queue (SPEC §8): the key the keyset runs on, and its direction. 利用開始希望日 is the date the
+# customer asked for whatever the kind (a removal's 利用終了希望日; models.desired_date_expression), read from the
+# database as the annotation DESIRED_DATE so that the cursor holds exactly the value the index is on. One with no
+# desired date has NO_DESIRED_DATE there: last by 利用開始希望日, first when the latest come first.
 SORT_SUBMITTED = "submitted"
+DESIRED_DATE = "queue_desired_date"
 SORTS = {
     SORT_SUBMITTED: ("submitted_at", False),
     "-submitted": ("submitted_at", True),
-    "start": ("desired_start_date", False),
-    "-start": ("desired_start_date", True),
+    "start": (DESIRED_DATE, False),
+    "-start": (DESIRED_DATE, True),
 }
+# The sort keys that are expressions rather than fields.
+SORT_EXPRESSIONS = {DESIRED_DATE: desired_date_expression}
 
 
 @dataclass
@@ -85,7 +92,7 @@ def _parse_cursor(value: str, sort: str) -> tuple[datetime.datetime | datetime.d
         number = int(pk)
         if cursor_sort != sort or not 0 <= number < 2**63:
             return None
-        if SORTS[sort][0] == "desired_start_date":
+        if SORTS[sort][0] == DESIRED_DATE:
             return datetime.date.fromisoformat(stamp), number
         instant = datetime.datetime.fromisoformat(stamp)
         if instant.tzinfo is None:
@@ -143,6 +150,8 @@ def _keyset(qs, sort: str, cursor, *, backwards: bool):
     """Rows after (or, `backwards`, before) the cursor in the sort's order, and the order to read them in."""
     field, descending = SORTS[sort]
     forwards = descending == backwards  # ascending order in the database when reading "up" the index
+    if field in SORT_EXPRESSIONS:
+        qs = qs.annotate(**{field: SORT_EXPRESSIONS[field]()})
     if cursor:
         value, pk = cursor
         beyond, strictly = ("gte", "gt") if forwards else ("lte", "lt")
@@ -221,8 +230,8 @@ def queue_counts(*, actor: User, today: datetime.date) -> QueueCounts:
 
 
 def queue_export_rows(*, batch: int = 1000, **filters):
-    """Every application the queue's filters select, in queue order (by 申込日時), read in keyset batches so an
-    export of any size holds one batch in memory: the CSV出力 of SPEC §8."""
+    """Every application the queue's filters select, in the queue's order (its sort), read in keyset batches so
+    an export of any size holds one batch in memory: the CSV出力 of SPEC §8."""
     after = ""
     while True:
         page = application_queue(after=after, limit=batch, **filters)

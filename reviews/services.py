@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applications import (
@@ -292,23 +293,64 @@ def _initial_credentials(count: int) -> list[tuple[str, str]]:
     return credentials
 
 
-def start_date_notice_text(day: datetime.date, *, with_year: bool = False) -> str:
-    """The automatic 進行状況 notice of a start date (SPEC §4, §8). Stored text the customer reads: always in the
-    portal's language, whatever the staff member's screen is in."""
+def _dated_notice(day: datetime.date, *, with_year: bool, dated, undated) -> str:
+    """A stored 進行状況 notice naming `day`: `dated` (with %(year)d) or `undated` (%(month)d and %(day)d only),
+    always in the portal's language, whatever the staff member's screen is in — the customer reads it."""
     with translation.override(settings.LANGUAGE_CODE):
-        if with_year:
-            return _("NACCSのご利用は%(year)d年%(month)d月%(day)d日から可能です。") % {
-                "year": day.year,
-                "month": day.month,
-                "day": day.day,
-            }
-        return _("NACCSのご利用は%(month)d月%(day)d日から可能です。") % {"month": day.month, "day": day.day}
+        text = dated if with_year else undated
+        return str(text) % {"year": day.year, "month": day.month, "day": day.day}
+
+
+def _year_needed(day: datetime.date, *, today: datetime.date) -> bool:
+    """The guide's 「○月○日」 names the year too when the day is not in this year (a December approval of a
+    January date), so that it cannot be misread."""
+    return day.year != today.year
+
+
+def start_date_notice_text(day: datetime.date, *, with_year: bool = False) -> str:
+    """The automatic 進行状況 notice of a start date (SPEC §4, §8)."""
+    return _dated_notice(
+        day,
+        with_year=with_year,
+        dated=gettext_lazy("NACCSのご利用は%(year)d年%(month)d月%(day)d日から可能です。"),
+        undated=gettext_lazy("NACCSのご利用は%(month)d月%(day)d日から可能です。"),
+    )
 
 
 def approval_notice_text(day: datetime.date, *, today: datetime.date) -> str:
-    """The notice approval posts when the start date is not the desired one: the guide's 「○月○日」, with the year
-    when the day is not in this year (a December approval of a January date), so that it cannot be misread."""
-    return start_date_notice_text(day, with_year=day.year != today.year)
+    """The notice approval posts when the start date is not the desired one (SPEC §4)."""
+    return start_date_notice_text(day, with_year=_year_needed(day, today=today))
+
+
+def removal_notice_text(day: datetime.date, *, today: datetime.date) -> str:
+    """The notice approval of 通関士IDの削除 posts when the 利用終了日 is not the desired one: the removed IDs
+    stop working from that day (00:00 Japan time), dated as approval_notice_text is."""
+    return _dated_notice(
+        day,
+        with_year=_year_needed(day, today=today),
+        dated=gettext_lazy("削除する通関士IDは%(year)d年%(month)d月%(day)d日から利用できなくなります。"),
+        undated=gettext_lazy("削除する通関士IDは%(month)d月%(day)d日から利用できなくなります。"),
+    )
+
+
+def _desired_date_moved(application: Application, confirmed: datetime.date) -> datetime.date | None:
+    """The date the customer asked for when the date approval fixes is another one; None when it is the same, or
+    when the kind asks for no date. What the automatic notice and the plan's warning are posted on."""
+    desired = kinds.kind_of(application).desired_date(application)
+    return desired if desired is not None and confirmed != desired else None
+
+
+def _approval_notice(
+    application: Application, confirmed: datetime.date, *, today: datetime.date
+) -> str | None:
+    """The automatic notice approval posts, or None: one when the date approval fixes is not the one the
+    customer asked for (SPEC §4; a removal's 利用終了日 likewise). The approval plan shows it and approval posts
+    it, from here both."""
+    if _desired_date_moved(application, confirmed) is None:
+        return None
+    if kinds.kind_of(application).approval == kinds.REVOKE:
+        return removal_notice_text(confirmed, today=today)
+    return approval_notice_text(confirmed, today=today)
 
 
 @dataclass(frozen=True)
@@ -340,7 +382,9 @@ class ApprovalPlan:
     confirmation: str
 
 
-def _approval_confirmation(application: Application, start_date: datetime.date | None, identifiers) -> str:
+def _approval_confirmation(
+    application: Application, start_date: datetime.date | None, identifiers, notice_text: str | None
+) -> str:
     material = "|".join(
         [
             str(application.pk),
@@ -349,6 +393,7 @@ def _approval_confirmation(application: Application, start_date: datetime.date |
             application.updated_at.isoformat(),
             start_date.isoformat() if start_date else "",
             ",".join(identifiers),
+            notice_text or "",
         ]
     )
     return hashlib.sha256(material.encode()).hexdigest()[:32]
@@ -385,8 +430,8 @@ def _approval_warnings(
     application: Application, start_date: datetime.date, ids: list[PlannedId]
 ) -> list[str]:
     warnings = []
-    desired = application.desired_start_date
-    if desired and start_date != desired:
+    desired = _desired_date_moved(application, start_date)
+    if desired is not None:
         warnings.append(
             _(
                 "利用開始日が利用開始希望日（%(desired)s）と異なります。お客様の進行状況に変更の通知が自動で掲示されます。"
@@ -444,14 +489,14 @@ def approval_plan(
         )
         for item, identifier in zip(items, identifiers, strict=True)
     ]
-    differs = bool(application.desired_start_date) and confirmed != application.desired_start_date
+    notice_text = _approval_notice(application, confirmed, today=clock.today())
     return ApprovalPlan(
         application=application,
         start_date=confirmed,
         ids=ids,
-        notice_text=approval_notice_text(confirmed, today=clock.today()) if differs else None,
+        notice_text=notice_text,
         warnings=_approval_warnings(application, confirmed, ids),
-        confirmation=_approval_confirmation(application, confirmed, identifiers),
+        confirmation=_approval_confirmation(application, confirmed, identifiers, notice_text),
     )
 
 
@@ -471,21 +516,28 @@ def _target_ids(application: Application) -> list[PlannedId]:
 
 
 def _removal_plan(application: Application, end_date: datetime.date) -> ApprovalPlan:
-    """通関士IDの削除 (SPEC §9): approval fixes the 利用終了日 and revokes the chosen IDs from that day."""
+    """通関士IDの削除 (SPEC §9): approval fixes the 利用終了日 and revokes the chosen IDs from that day, posting
+    removal_notice_text when it is not the desired one."""
     ids = _target_ids(application)
     warnings = []
-    if application.desired_end_date and end_date != application.desired_end_date:
+    desired = _desired_date_moved(application, end_date)
+    if desired is not None:
         warnings.append(
-            _("利用終了日が利用終了希望日（%(desired)s）と異なります。")
-            % {"desired": dates.format_date(application.desired_end_date)}
+            _(
+                "利用終了日が利用終了希望日（%(desired)s）と異なります。お客様の進行状況に変更の通知が自動で掲示されます。"
+            )
+            % {"desired": dates.format_date(desired)}
         )
+    notice_text = _approval_notice(application, end_date, today=clock.today())
     return ApprovalPlan(
         application=application,
         start_date=end_date,
         ids=ids,
-        notice_text=None,
+        notice_text=notice_text,
         warnings=warnings,
-        confirmation=_approval_confirmation(application, end_date, [planned.identifier for planned in ids]),
+        confirmation=_approval_confirmation(
+            application, end_date, [planned.identifier for planned in ids], notice_text
+        ),
     )
 
 
@@ -499,8 +551,16 @@ def _reset_plan(application: Application) -> ApprovalPlan:
         ids=ids,
         notice_text=None,
         warnings=[],
-        confirmation=_approval_confirmation(application, None, [planned.identifier for planned in ids]),
+        confirmation=_approval_confirmation(application, None, [planned.identifier for planned in ids], None),
     )
+
+
+def _approval_notice_post(application: Application, notice_text: str | None) -> None:
+    """Post the automatic notice of `_approval_notice` (nothing for None)."""
+    if notice_text is not None:
+        ProgressNotice.objects.create(
+            application=application, text=notice_text, is_automatic=True, posted_at=clock.now()
+        )
 
 
 def application_approve(
@@ -559,7 +619,8 @@ def _approve_locked(
     contract = Contract.objects.select_for_update(no_key=True).get(pk=locked.contract_id)
     items = list(locked.items.select_related("processing_method").order_by("id"))
     identifiers = _planned_identifiers(contract, items)
-    _expect_confirmation(confirmation, _approval_confirmation(locked, confirmed, identifiers))
+    notice_text = _approval_notice(locked, confirmed, today=clock.today())
+    _expect_confirmation(confirmation, _approval_confirmation(locked, confirmed, identifiers, notice_text))
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
     issued_at = clock.now()
     issued = [
@@ -584,13 +645,7 @@ def _approve_locked(
     locked.decided_by = actor
     locked.decided_at = clock.now()
     locked.save(update_fields=["status", "start_date", "decided_by", "decided_at", "updated_at"])
-    if locked.start_date_differs:
-        ProgressNotice.objects.create(
-            application=locked,
-            text=approval_notice_text(confirmed, today=clock.today()),
-            is_automatic=True,
-            posted_at=clock.now(),
-        )
+    _approval_notice_post(locked, notice_text)
     audit.record(
         locked,
         actor=actor,
@@ -609,15 +664,19 @@ def _approve_locked(
 
 def _approve_removal_locked(*, application, actor, end_date, seen_status, confirmation) -> list[NaccsUserId]:
     """審査終了 of a removal: the 利用終了日 (default the desired one, moved on like a start date), each removed ID
-    revoked from 00:00 Japan time of that day (as the contract import stores 廃止日), audited, and the result
-    e-mail queued. No ID is issued, no password made. Returns the revoked IDs."""
+    revoked from 00:00 Japan time of that day (as the contract import stores 廃止日), the notice posted when the
+    利用終了日 is not the desired one, audited, and the result e-mail queued. No ID is issued, no password made.
+    Returns the revoked IDs."""
     locked = _locked(application.pk)
     _expect_version(locked, seen_status)
     confirmed = _approval_checks(locked, actor, end_date)
     planned = _target_ids(locked)
+    notice_text = _approval_notice(locked, confirmed, today=clock.today())
     _expect_confirmation(
         confirmation,
-        _approval_confirmation(locked, confirmed, [planned_id.identifier for planned_id in planned]),
+        _approval_confirmation(
+            locked, confirmed, [planned_id.identifier for planned_id in planned], notice_text
+        ),
     )
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
     items = list(locked.items.select_related("processing_method", "target").order_by("id"))
@@ -634,6 +693,7 @@ def _approve_removal_locked(*, application, actor, end_date, seen_status, confir
     locked.decided_by = actor
     locked.decided_at = clock.now()
     locked.save(update_fields=["status", "end_date", "decided_by", "decided_at", "updated_at"])
+    _approval_notice_post(locked, notice_text)
     user_code = locked.contract.user_code
     audit.record(
         locked,
@@ -661,7 +721,8 @@ def _approve_reset_locked(*, application, actor, seen_status, confirmation, cred
     _approval_checks(locked, actor, None)
     planned = _target_ids(locked)
     _expect_confirmation(
-        confirmation, _approval_confirmation(locked, None, [planned_id.identifier for planned_id in planned])
+        confirmation,
+        _approval_confirmation(locked, None, [planned_id.identifier for planned_id in planned], None),
     )
     old = workflow.transition(locked, ApplicationStatus.APPROVED)
     items = list(locked.items.select_related("processing_method", "target").order_by("id"))

@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
-from applications import audit, clock, rules
+from applications import audit, business_calendar, clock, rules
 from applications.models import Application, ApplicationKind, ApplicationStatus, NaccsUserId
 from applications.services import application_submit, application_targets_set
 from notifications.models import Email, EmailStatus
@@ -43,6 +43,7 @@ from tests.factories import (
     otp_login,
     staff_with_device,
     submitted_application,
+    submitted_removal,
 )
 from tests.utb_gateway import READY_PASSWORD, ready_id
 from utb_gateway.models import LicenceRegistration
@@ -69,9 +70,11 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "id-notice-reset": 7,
     "id-notice-pdf": 7,  # the reads of the screen and its audit entry; the PDF is drawn from them
     "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
+    "staff-queue-by-desired-date": 9,
     "staff-application": 12,  # + the internal notes
     "staff-approve-confirm": 12,
     "staff-approve-confirm-reset": 12,
+    "staff-approve-confirm-removal": 11,
     "staff-dashboard": 8,
     "staff-contracts": 6,
     "staff-contract": 11,
@@ -435,6 +438,35 @@ def staff_approve_confirm_reset(env: Env, n: int) -> Call:
     )
 
 
+def staff_queue_by_desired_date(env: Env, n: int) -> Call:
+    """The queue sorted by 利用開始希望日 over n open additions and n removals of one office (n IDs to remove)."""
+    reviewer, _approver = _staff(env)
+    office = env.state.setdefault("removal_office", ContractFactory())
+    have = env.state.setdefault("queue_mixed_rows", 0)
+    for index in range(have, n):
+        submitted_application(methods=("interactive", "netnaccs"))
+        target = NaccsUserIdFactory(contract=office, identifier=f"R{index:02d}")
+        submitted_removal(contract=office, targets=[target], desired_end_date=_earliest())
+    env.state["queue_mixed_rows"] = n
+    return Call(reverse("reviews:queue"), data={"sort": "start"}, expect="利用終了希望日")
+
+
+def staff_approve_confirm_removal(env: Env, n: int) -> Call:
+    """承認内容を確認する for a removal of n 通関士IDs under review, with a 利用終了日 other than the desired one (so
+    the plan shows its automatic notice)."""
+    reviewer, _approver = _staff(env)
+    office = ContractFactory()
+    targets = [NaccsUserIdFactory(contract=office, identifier=f"D{index:02d}") for index in range(n)]
+    application = submitted_removal(contract=office, targets=targets, desired_end_date=_earliest())
+    application = review_services.application_take(application=application, actor=reviewer)
+    later = business_calendar.next_business_day(application.desired_end_date)
+    return Call(
+        reverse("reviews:approve-confirm", kwargs={"pk": application.pk}),
+        data={"start_date": later.isoformat(), "seen_status": "under_review"},
+        expect=f"{later.month}月{later.day}日から利用できなくなります。",
+    )
+
+
 def _utb_office(env: Env, n: int):
     """The inputter 1ANACA0A, logged in at the UTB login, and n more 通関士IDs of its office, each with a current
     licence number and an older one (history)."""
@@ -550,10 +582,12 @@ PAGES: dict[str, Callable[[Env, int], Call]] = {
     "id-notice-reset": id_notice_reset,
     "id-notice-pdf": id_notice_pdf,
     "staff-queue": staff_queue,
+    "staff-queue-by-desired-date": staff_queue_by_desired_date,
     "staff-dashboard": staff_dashboard,
     "staff-application": staff_application,
     "staff-approve-confirm": staff_approve_confirm,
     "staff-approve-confirm-reset": staff_approve_confirm_reset,
+    "staff-approve-confirm-removal": staff_approve_confirm_removal,
     "staff-contracts": staff_contracts,
     "staff-contract": staff_contract,
     "utb-menu": utb_menu,

@@ -26,7 +26,7 @@ def test_only_an_open_application_past_its_answer_due_date_is_overdue(status):
 
 
 @pytest.mark.parametrize(
-    "name", ["application_open_queue", "application_open_counts", "application_open_by_start"]
+    "name", ["application_open_queue", "application_open_counts", "application_open_by_desired"]
 )
 def test_the_open_indexes_cover_exactly_the_open_statuses(name):
     [index] = [index for index in Application._meta.indexes if index.name == name]

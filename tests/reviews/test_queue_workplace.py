@@ -1,5 +1,7 @@
 """The queue for a full day's work (SPEC §8): counts that are filters, 申込の種類 and 利用開始希望日, the sorts,
-自分の担当, previous and next pages with the state in the URL, search by office name, and CSV出力."""
+自分の担当, previous and next pages with the state in the URL, search by office name, and CSV出力. 利用開始希望日
+is the date the customer asked for whatever the kind: a removal's 利用終了希望日 sorts among the start dates, and
+an application with no desired date comes last (first when the latest come first)."""
 
 import csv
 import datetime
@@ -10,8 +12,16 @@ import pytest
 from django.urls import reverse
 
 from applications import clock
+from applications.models import NO_DESIRED_DATE, Application
 from reviews import selectors, services
-from tests.factories import ContractFactory, otp_login, staff_in, submitted_application
+from tests.factories import (
+    ContractFactory,
+    NaccsUserIdFactory,
+    otp_login,
+    staff_in,
+    submitted_application,
+    submitted_removal,
+)
 from tests.html import Page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_clock")]
@@ -181,7 +191,7 @@ def test_the_csv_is_the_filtered_queue_with_a_bom_for_excel(staff_client, review
     ]
     mine = dict(zip(header, body[0], strict=True))
     assert mine["担当者"] == reviewer.username
-    assert mine["利用開始希望日"] == "2026/11/19"
+    assert mine["希望日"] == "2026/11/19"
     assert mine["回答予定日超過"] == "該当"
 
 
@@ -215,3 +225,150 @@ def test_the_csv_of_a_mistyped_reception_number_goes_back_with_the_message(staff
     response = staff_client.get(reverse("reviews:queue-export"), {"q": wrong}, follow=True)
     assert Page(response).screen == "staff-queue"
     assert f"チェック文字「{wrong[7]}」が違います" in Page(response).page_errors()
+
+
+# --- 利用開始希望日 whatever the kind: additions, removals and no desired date mixed ----------------------------
+
+
+@pytest.fixture
+def mixed_kinds(day_of_work):
+    """The day's work, and on Wednesday three removals: one whose 利用終了希望日 ties with an addition's
+    利用開始希望日 (11/20, filed later), one later than every other date (12/1), and one with no desired date at
+    all (as a kind that asks for none: both dates empty)."""
+    office = ContractFactory()
+    targets = [
+        NaccsUserIdFactory(contract=office, identifier=identifier) for identifier in ("A0A", "B0B", "C0C")
+    ]
+    tie = submitted_removal(contract=office, targets=targets[:1], desired_end_date=D(2026, 11, 20))
+    late = submitted_removal(contract=office, targets=targets[1:2], desired_end_date=D(2026, 12, 1))
+    undated = submitted_removal(contract=office, targets=targets[2:])
+    Application.objects.filter(pk=undated.pk).update(desired_end_date=None)
+    undated.refresh_from_db()
+    assert undated.desired_start_date is None and undated.desired_end_date is None
+    return {**day_of_work, "tie": tie, "late": late, "undated": undated}
+
+
+# Everything filed, by the date asked for then by id: decided 11/18, mine 11/19, theirs 11/20, the tied removal
+# 11/20 (filed after theirs), fresh 11/24, the two waiting 11/25, the late removal 12/1, and the undated one.
+BY_DESIRED_DATE = ["decided", "mine", "theirs", "tie", "fresh", "waiting0", "waiting1", "late", "undated"]
+
+
+def names_of(work) -> dict:
+    return {
+        "waiting0": work["waiting"][0],
+        "waiting1": work["waiting"][1],
+        **{key: value for key, value in work.items() if key != "waiting"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [("start", BY_DESIRED_DATE), ("-start", BY_DESIRED_DATE[::-1])],
+)
+def test_removals_sort_by_their_desired_end_date_and_no_date_comes_last(mixed_kinds, sort, expected):
+    names = names_of(mixed_kinds)
+    rows = selectors.application_queue(status="", sort=sort, today=clock.today()).rows
+    assert [row.pk for row in rows] == [names[name].pk for name in expected]
+
+
+def test_the_open_queue_by_desired_date_mixes_the_kinds_on_the_screen(staff_client, mixed_kinds):
+    names = names_of(mixed_kinds)
+    response = staff_client.get(reverse("reviews:queue"), {"sort": "start"})
+    open_ones = [name for name in BY_DESIRED_DATE if name != "decided"]
+    assert rows_of(response) == [names[name].reception_number for name in open_ones]
+    [tie] = [
+        row
+        for row in Page(response).root.find_all("tr")
+        if row.attrs.get("data-reception-number") == names["tie"].reception_number
+    ]
+    assert "利用終了希望日 2026/11/20" in " ".join(tie.text.split())
+
+
+def _walk(sort: str, status: str, limit: int) -> tuple[list[int], list[int]]:
+    """Every row by `next` pages from the first, then by `previous` pages back from the last: the ids in queue
+    order both times."""
+    today = clock.today()
+    pages = [selectors.application_queue(status=status, sort=sort, today=today, limit=limit)]
+    while pages[-1].next_cursor:
+        pages.append(
+            selectors.application_queue(
+                status=status, sort=sort, after=pages[-1].next_cursor, today=today, limit=limit
+            )
+        )
+    forwards = [row.pk for page in pages for row in page.rows]
+    back = [pages[-1]]
+    while back[-1].previous_cursor:
+        back.append(
+            selectors.application_queue(
+                status=status, sort=sort, before=back[-1].previous_cursor, today=today, limit=limit
+            )
+        )
+    assert back[-1].previous_cursor is None
+    backwards = [row.pk for page in reversed(back) for row in page.rows]
+    assert [len(page.rows) for page in reversed(back)] == [len(page.rows) for page in pages]
+    return forwards, backwards
+
+
+@pytest.mark.parametrize("status", ["", selectors.QUEUE_OPEN])
+@pytest.mark.parametrize("sort", ["start", "-start"])
+@pytest.mark.parametrize("limit", [1, 2, 3, 4])
+def test_keyset_pages_both_ways_over_mixed_kinds_and_no_date(mixed_kinds, sort, status, limit):
+    names = names_of(mixed_kinds)
+    expected = [name for name in BY_DESIRED_DATE if status == "" or name != "decided"]
+    if sort == "-start":
+        expected.reverse()
+    forwards, backwards = _walk(sort, status, limit)
+    assert forwards == [names[name].pk for name in expected]
+    assert backwards == forwards
+
+
+def test_a_cursor_on_an_application_with_no_desired_date_names_the_sentinel(mixed_kinds):
+    today = clock.today()
+    [undated] = selectors.application_queue(status="", sort="-start", today=today, limit=1).rows
+    assert undated.pk == mixed_kinds["undated"].pk
+    page = selectors.application_queue(status="", sort="-start", today=today, limit=1)
+    assert page.next_cursor == f"-start|{NO_DESIRED_DATE.isoformat()}|{undated.pk}"
+    after = selectors.application_queue(
+        status="", sort="-start", after=page.next_cursor, today=today, limit=1
+    )
+    assert [row.pk for row in after.rows] == [mixed_kinds["late"].pk]
+
+
+def test_the_csv_gives_each_kind_its_own_dates(staff_client, mixed_kinds, approver):
+    """希望日 and 確定日: an addition's 利用開始希望日 and 利用開始日, a removal's 利用終了希望日 and 利用終了日,
+    empty for an application with no desired date."""
+    tie, addition, undated = mixed_kinds["tie"], mixed_kinds["fresh"], mixed_kinds["undated"]
+    services.application_take(application=tie, actor=approver)
+    services.application_approve(application=tie, actor=approver)
+    services.application_take(application=addition, actor=approver)
+    services.application_approve(application=addition, actor=approver, start_date=D(2026, 11, 25))
+    _raw, rows = read_csv(staff_client.get(reverse("reviews:queue-export"), {"status": ""}))
+    header, *body = rows
+    records = {
+        record["申込受付番号"]: record for record in (dict(zip(header, row, strict=True)) for row in body)
+    }
+    removal = records[tie.reception_number]
+    assert (removal["申込の種類"], removal["希望日"], removal["確定日"]) == (
+        "通関士IDの削除",
+        "2026/11/20",
+        "2026/11/20",
+    )
+    added = records[addition.reception_number]
+    assert (added["申込の種類"], added["希望日"], added["確定日"]) == (
+        "通関士IDの追加",
+        "2026/11/24",
+        "2026/11/25",
+    )
+    assert (records[undated.reception_number]["希望日"], records[undated.reception_number]["確定日"]) == (
+        "",
+        "",
+    )
+
+
+def test_the_csv_by_desired_date_is_in_the_queues_order(staff_client, mixed_kinds):
+    names = names_of(mixed_kinds)
+    _raw, rows = read_csv(staff_client.get(reverse("reviews:queue-export"), {"status": "", "sort": "start"}))
+    header, *body = rows
+    assert [row[0] for row in body] == [names[name].reception_number for name in BY_DESIRED_DATE]
+    late = dict(zip(header, body[BY_DESIRED_DATE.index("late")], strict=True))
+    assert late["希望日"] == "2026/12/01"

@@ -1,6 +1,7 @@
 """通関士IDの削除 (SPEC §9), the centre's side: the queue's 申込の種類 filter, 承認内容を確認する and approval (the
-利用終了日, the IDs revoked from 00:00 Japan time of it, no ID issued), the audit trail, the result e-mail, the
-customer's 詳細, and the UTB effect (U0001 and UTB01 from the end date on)."""
+利用終了日, the IDs revoked from 00:00 Japan time of it, no ID issued, the automatic notice when the 利用終了日 is
+not the desired one), the audit trail, the result e-mail, the customer's 詳細, and the UTB effect (U0001 and UTB01
+from the end date on)."""
 
 import datetime
 
@@ -9,9 +10,10 @@ from django.core import mail
 from django.urls import reverse
 
 from applications import audit, business_calendar, clock
-from applications.models import ApplicationKind, ApplicationStatus, NaccsUserId
+from applications.exceptions import DomainError
+from applications.models import ApplicationKind, ApplicationStatus, NaccsUserId, ProgressNotice
 from reviews import selectors
-from reviews.services import application_approve, application_take, approval_plan
+from reviews.services import application_approve, application_take, approval_plan, removal_notice_text
 from tests.factories import (
     NaccsUserIdFactory,
     approve_on_screens,
@@ -199,3 +201,86 @@ def test_start_date_near_reads_a_removals_desired_end_date(contract, targets, st
     later = business_calendar.add_business_days(clock.today(), 5)
     calm = submitted_removal(contract=contract, targets=targets[1:2], desired_end_date=later)
     assert not rules.is_start_date_near(calm, clock.today())
+
+
+# --- the automatic notice of a 利用終了日 other than the desired one -------------------------------------------
+
+
+def _notices_on_the_customers_detail(client, application) -> list[str]:
+    page = Page(client.get(reverse("applications:application-detail", kwargs={"pk": application.pk})))
+    return [" ".join(row.text.split()) for row in page.root.find_all("tr") if "data-notice" in row.attrs]
+
+
+def test_a_different_end_date_posts_one_automatic_notice_the_customer_reads(removal, customer_client):
+    later = business_calendar.next_business_day(removal.desired_end_date)
+    plan = approval_plan(application=removal, actor=staff_in("approver"), start_date=later)
+    assert plan.notice_text == f"削除する通関士IDは{later.month}月{later.day}日から利用できなくなります。"
+    _approve(removal, start_date=later, confirmation=plan.confirmation)
+    [notice] = ProgressNotice.objects.filter(application=removal)
+    assert notice.is_automatic and notice.posted_by is None and notice.text == plan.notice_text
+    [shown] = _notices_on_the_customers_detail(customer_client, removal)
+    assert plan.notice_text in shown
+
+
+def test_the_desired_end_date_posts_no_notice(removal, customer_client):
+    plan = approval_plan(application=removal, actor=staff_in("approver"))
+    assert plan.notice_text is None
+    _approve(removal, start_date=removal.desired_end_date, confirmation=plan.confirmation)
+    assert not ProgressNotice.objects.filter(application=removal).exists()
+    assert _notices_on_the_customers_detail(customer_client, removal) == []
+
+
+def test_the_removal_notice_names_the_year_only_when_it_is_not_this_years():
+    today = datetime.date(2027, 12, 28)
+    assert removal_notice_text(datetime.date(2027, 12, 28), today=today) == (
+        "削除する通関士IDは12月28日から利用できなくなります。"
+    )
+    assert removal_notice_text(datetime.date(2028, 1, 4), today=today) == (
+        "削除する通関士IDは2028年1月4日から利用できなくなります。"
+    )
+
+
+def test_the_confirmation_screen_shows_the_removals_notice(
+    staff_client, reviewer, contract, targets, settings
+):
+    settings.NSS_FOUR_EYES = False
+    application = submitted_removal(contract=contract, targets=targets[:1])
+    application_take(application=application, actor=reviewer)
+    url = reverse("reviews:approve-confirm", kwargs={"pk": application.pk})
+
+    def notice_cell(day):
+        page = Page(staff_client.get(url, {"start_date": day.isoformat(), "seen_status": "under_review"}))
+        assert page.screen == "staff-approve-confirm"
+        [cell] = page.root.find_all(**{"data-field": "notice"})
+        return cell.text
+
+    assert notice_cell(application.desired_end_date) == "なし（利用終了日が希望日どおりのため）"
+    later = business_calendar.next_business_day(application.desired_end_date)
+    assert notice_cell(later) == f"削除する通関士IDは{later.month}月{later.day}日から利用できなくなります。"
+    approve_on_screens(staff_client, application, start_date=later)
+    assert [notice.text for notice in ProgressNotice.objects.filter(application=application)] == [
+        f"削除する通関士IDは{later.month}月{later.day}日から利用できなくなります。"
+    ]
+
+
+def test_a_confirmed_notice_that_would_read_otherwise_is_refused(contract, targets, frozen_clock):
+    """The confirmation covers the notice: confirmed in December for a January 利用終了日 (the notice names the
+    year), committed in that January (it would not), approval is refused and nothing is posted."""
+    frozen_clock.move_to(datetime.datetime(2026, 12, 21, 10, 0, tzinfo=clock.JST))
+    application = submitted_removal(
+        contract=contract, targets=targets[:1], desired_end_date=datetime.date(2027, 1, 6)
+    )
+    application = application_take(application=application, actor=staff_in("reviewer"))
+    approver = staff_in("approver")
+    end = datetime.date(2027, 1, 5)
+    plan = approval_plan(application=application, actor=approver, start_date=end)
+    assert plan.notice_text == "削除する通関士IDは2027年1月5日から利用できなくなります。"
+    frozen_clock.move_to(datetime.datetime(2027, 1, 4, 10, 0, tzinfo=clock.JST))
+    with pytest.raises(DomainError) as stale:
+        application_approve(
+            application=application, actor=approver, start_date=end, confirmation=plan.confirmation
+        )
+    assert stale.value.code == "stale_confirmation"
+    assert not ProgressNotice.objects.filter(application=application).exists()
+    application.refresh_from_db()
+    assert application.status == ApplicationStatus.UNDER_REVIEW
