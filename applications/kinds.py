@@ -157,11 +157,6 @@ def selectable_ids(kind: ApplicationKind, *, contract_id: int) -> QuerySet[Naccs
     )
 
 
-def removable_ids(*, contract_id: int) -> QuerySet[NaccsUserId]:
-    """The 通関士IDs a removal may choose (`selectable_ids`)."""
-    return selectable_ids(ApplicationKind.REMOVE_BROKER_IDS, contract_id=contract_id)
-
-
 TARGET_NOT_SELECTABLE = {
     ApplicationKind.REMOVE_BROKER_IDS: gettext_lazy(
         "選択した通関士IDの中に、削除できないID（既に削除の申込中、廃止済み、またはご契約のものではないID）があります。画面を更新して選び直してください。"

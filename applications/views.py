@@ -38,7 +38,7 @@ def _draft_or_redirect(request, pk, *, screen: str | None = None):
 @require_POST
 @customer_required
 def start(request):
-    """通関士IDを追加する / 通関士IDを削除する (the guidance of the kind): resume this account's draft of the kind
+    """通関士IDを追加する / 通関士IDを削除する / パスワードを初期化する (the guidance of the kind): resume this account's draft of the kind
     (the form's `kind`) or start a new one."""
     try:
         kind = ApplicationKind(request.POST.get("kind", ApplicationKind.ADD_CUSTOMS_BROKER_IDS))

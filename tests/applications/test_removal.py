@@ -53,24 +53,24 @@ def test_removable_ids_are_the_contracts_customs_broker_ids_not_revoked(contract
         contract=contract, identifier="R01", revoked_at=clock.start_of_day(datetime.date(2026, 1, 5))
     )
     NaccsUserIdFactory(identifier="Z01")  # another office's
-    assert [n.identifier for n in kinds.removable_ids(contract_id=contract.pk)] == ["A0A", "B0B"]
+    assert [n.identifier for n in kinds.selectable_ids(REMOVE, contract_id=contract.pk)] == ["A0A", "B0B"]
 
 
 def test_an_id_in_an_open_removal_cannot_be_chosen_again(contract, broker_ids):
     submitted_removal(contract=contract, targets=broker_ids[:1])
-    assert [n.identifier for n in kinds.removable_ids(contract_id=contract.pk)] == ["B0B"]
+    assert [n.identifier for n in kinds.selectable_ids(REMOVE, contract_id=contract.pk)] == ["B0B"]
 
 
 @pytest.mark.parametrize("status", [ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN])
 def test_an_id_of_a_closed_removal_may_be_chosen_again(contract, broker_ids, status):
     application = submitted_removal(contract=contract, targets=broker_ids[:1])
     Application.objects.filter(pk=application.pk).update(status=status)
-    assert [n.identifier for n in kinds.removable_ids(contract_id=contract.pk)] == ["A0A", "B0B"]
+    assert [n.identifier for n in kinds.selectable_ids(REMOVE, contract_id=contract.pk)] == ["A0A", "B0B"]
 
 
 def test_an_id_in_an_open_addition_is_no_hindrance(contract, broker_ids):
     """'An ID already in an open application of the same kind': other kinds do not count."""
-    assert len(kinds.removable_ids(contract_id=contract.pk)) == 2
+    assert len(kinds.selectable_ids(REMOVE, contract_id=contract.pk)) == 2
 
 
 # --- the service of select-ids --------------------------------------------------------------------------------

@@ -384,3 +384,16 @@ def test_the_migration_gives_every_issued_password_its_issuing_application(contr
         issued.password_issued_by_id == issued.issued_by_id and issued.password_issued_at == issued.created_at
     )
     assert imported.password_issued_by_id is None and imported.password_issued_at is None
+
+
+@pytest.mark.usefixtures("require_pdf")
+def test_the_pdf_of_a_resets_notice_carries_the_new_password_and_is_audited(customer_client, reset, targets):
+    from tests.applications.test_id_notice_pdf import read_pdf, text_of
+
+    _approve(reset)
+    response = customer_client.get(reverse("applications:id-notice-pdf", kwargs={"pk": reset.pk}))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = text_of(read_pdf(response))
+    assert _new_password(targets[0]) in text and "パスワードを初期化した利用者ID" in "".join(text.split())
+    actions = [entry.additional_data.get("action") for entry in selectors.audit_trail(application=reset)]
+    assert "id_notice_pdf_download" in actions
