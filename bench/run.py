@@ -322,33 +322,48 @@ def pages_for(seeded: dict) -> list[dict]:
     ]
 
 
-# Queries per request (in-process, once) ---------------------------------------------------------------------
+# Queries and CPU per request (in-process) -------------------------------------------------------------------
 
 
-def count_queries(pages: list[dict]) -> None:
-    """SQL queries of one request to each page, after one warm-up request (caches, the verified credential)."""
-    from django.db import connection
+def _caller(page: dict):
+    """A function that sends one request of `page` with Django's test client (its own cookies)."""
     from django.test import Client
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    if page.get("cookie"):
+        name, _sep, value = page["cookie"].partition("=")
+        client.cookies[name] = value
+
+    def call():
+        if "utb" in page:
+            body = json.dumps({"user_id": page["utb"]["targets"][1], "licence_number": "29-10"})
+            return client.post(
+                page["path"],
+                data=body,
+                content_type="application/json",
+                headers={"Authorization": f"Basic {page['utb']['auths'][0]}"},
+            )
+        return client.get(page["path"])
+
+    return call
+
+
+def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0) -> None:
+    """For each page (the floor /healthz included): the SQL queries of one request after a warm-up (caches, the
+    verified credential), and the CPU time this process spends per request over `repeat` requests — Python's
+    share of a request (PostgreSQL's work is another process's), steady on a machine whose load varies. With
+    `profile`, cProfile's `profile` costliest functions (own time) per page are printed."""
+    import cProfile
+    import io as _io
+    import pstats
+
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     for page in pages:
-        client = Client(SERVER_NAME="127.0.0.1")
-        if page.get("cookie"):
-            name, _sep, value = page["cookie"].partition("=")
-            client.cookies[name] = value
-
-        def call(page=page, client=client):
-            if "utb" in page:
-                body = json.dumps({"user_id": page["utb"]["targets"][1], "licence_number": "29-10"})
-                return client.post(
-                    page["path"],
-                    data=body,
-                    content_type="application/json",
-                    headers={"Authorization": f"Basic {page['utb']['auths'][0]}"},
-                )
-            return client.get(page["path"])
-
-        call()
+        call = _caller(page)
+        for _warm_up in range(3):
+            call()
         with CaptureQueriesContext(connection) as captured:
             response = call()
         if response.status_code != 200:
@@ -356,6 +371,28 @@ def count_queries(pages: list[dict]) -> None:
         if "utb" in page and response.json().get("result_code") != "00000":
             log(f"note: {page['name']} answers {response.json().get('result_code')} (UTB hours are weekdays)")
         page["queries"] = len(captured.captured_queries)
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _request in range(repeat):
+            call()
+        page["cpu_ms"] = (time.process_time() - cpu) * 1000 / repeat
+        page["in_process_ms"] = (time.perf_counter() - wall) * 1000 / repeat
+        log(
+            f"{page['name']}: {page['queries']} queries, {page['cpu_ms']:.2f} ms CPU per request in-process "
+            f"({page['in_process_ms']:.2f} ms with the database round trips)"
+        )
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _request in range(repeat):
+                call()
+            profiler.disable()
+            out = _io.StringIO()
+            stats = pstats.Stats(profiler, stream=out).strip_dirs()
+            stats.sort_stats("tottime").print_stats(profile)
+            print(
+                f"\n#### profile: {page['name']} ({repeat} requests, by own time)\n{out.getvalue()}",
+                flush=True,
+            )
 
 
 # Serving and load -------------------------------------------------------------------------------------------
@@ -427,8 +464,10 @@ def measure_size(
     log(f"size {size:,}: preparing the database")
     seeded = prepare_database(scratch, size)
     pages = [page for page in pages_for(seeded) if not args.only or args.only in page["name"]]
-    count_queries(pages)
     floor = {"name": "framework floor (/healthz)", "path": "/healthz"}
+    measure_in_process([floor, *pages], repeat=args.repeat, profile=args.profile)
+    if args.no_load:
+        return _summary(size, pages, floor, None), floor, False
     port = free_port()
     server = serve(port, env, args.workers)
     failed = False
@@ -460,40 +499,61 @@ def measure_size(
                 print(result["raw"], flush=True)
     finally:
         stop(server)
-    floor_rps = floor["result"]["rps"]
-    summary = {
+    return _summary(size, pages, floor, floor["result"]["rps"]), floor["result"], failed
+
+
+def _summary(size: int, pages: list[dict], floor: dict, floor_rps: float | None) -> dict:
+    """The size's results.json object; without a load run (--no-load) the wrk figures are None."""
+
+    def under_load(page, key, scale=1.0):
+        result = page.get("result")
+        return round(result[key] / scale, 2) if result else None
+
+    return {
         "size": size,
-        "floor_rps": round(floor_rps, 1),
+        "floor_rps": round(floor_rps, 1) if floor_rps else None,
+        "floor_cpu_ms": round(floor["cpu_ms"], 3),
         "pages": [
             {
                 "name": page["name"],
-                "rps": round(page["result"]["rps"], 1),
-                "p50_ms": round(page["result"]["p50_us"] / 1000, 2),
-                "p95_ms": round(page["result"]["p95_us"] / 1000, 2),
-                "p99_ms": round(page["result"]["p99_us"] / 1000, 2),
+                "rps": under_load(page, "rps"),
+                "p50_ms": under_load(page, "p50_us", 1000),
+                "p95_ms": under_load(page, "p95_us", 1000),
+                "p99_ms": under_load(page, "p99_us", 1000),
                 "queries": page["queries"],
-                "floor_ratio": round(page["result"]["rps"] / floor_rps, 3),
+                "cpu_ms": round(page["cpu_ms"], 3),
+                "floor_ratio": round(page["result"]["rps"] / floor_rps, 3) if floor_rps else None,
             }
             for page in pages
         ],
     }
-    return summary, floor["result"], failed
 
 
 def markdown(summary: dict, floor: dict, args) -> str:
+    floor_cpu = f"{summary['floor_cpu_ms']:.2f}"
+    if args.no_load:
+        lines = [
+            f"### {summary['size']:,} applications — in-process only, {args.repeat} requests per page",
+            "",
+            "| page | SQL queries | CPU ms / request |",
+            "| --- | ---: | ---: |",
+            f"| framework floor (/healthz) | 0 | {floor_cpu} |",
+        ]
+        lines += [f"| {p['name']} | {p['queries']} | {p['cpu_ms']:.2f} |" for p in summary["pages"]]
+        return "\n".join(lines)
     lines = [
         f"### {summary['size']:,} applications — gunicorn {args.workers} workers, wrk {args.threads} threads / "
         f"{args.connections} connections, {args.seconds:g} s per page",
         "",
-        "| page | requests/s | p50 ms | p95 ms | p99 ms | SQL queries | × floor |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| page | requests/s | p50 ms | p95 ms | p99 ms | SQL queries | CPU ms / request (in-process) | × floor |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| framework floor (/healthz) | {floor['rps']:.1f} | {floor['p50_us'] / 1000:.1f} | "
-        f"{floor['p95_us'] / 1000:.1f} | {floor['p99_us'] / 1000:.1f} | 0 | 1.00 |",
+        f"{floor['p95_us'] / 1000:.1f} | {floor['p99_us'] / 1000:.1f} | 0 | {floor_cpu} | 1.00 |",
     ]
     for page in summary["pages"]:
         lines.append(
             f"| {page['name']} | {page['rps']:.1f} | {page['p50_ms']:.1f} | {page['p95_ms']:.1f} | "
-            f"{page['p99_ms']:.1f} | {page['queries']} | {page['floor_ratio']:.2f} |"
+            f"{page['p99_ms']:.1f} | {page['queries']} | {page['cpu_ms']:.2f} | {page['floor_ratio']:.2f} |"
         )
     return "\n".join(lines)
 
@@ -510,6 +570,11 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--sizes", help="comma-separated sizes instead of the defaults")
     parser.add_argument("--only", help="only the pages whose name contains this (development)")
+    parser.add_argument(
+        "--repeat", type=int, default=200, help="in-process requests per page for the CPU figure"
+    )
+    parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions of each page")
+    parser.add_argument("--no-load", action="store_true", help="the in-process figures only, no gunicorn/wrk")
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 10)
     args.warmup = args.warmup or (1 if args.quick else 2)
@@ -520,7 +585,7 @@ def main():
     )
     if min(sizes) < 4 + OFFICE_HISTORY + 1:
         sys.exit(f"sizes must be above {4 + OFFICE_HISTORY}")
-    if shutil.which("wrk") is None:
+    if shutil.which("wrk") is None and not args.no_load:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
