@@ -13,7 +13,7 @@ PORT ?= 8000
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install install-dev browser gettext pdf bench bench-import drill wrk lint format migrate demo messages clean help
+.PHONY: run test install install-dev browser gettext pdf bench bench-import drill scale-drill wrk nginx lint format migrate demo messages clean help
 
 help:
 	@echo "make run    - install, migrate SQLite, load demo data, serve on http://$(HOST):$(PORT)"
@@ -99,6 +99,18 @@ bench-import: install-dev
 # slow or refusing; prints the drill line.
 drill: install-dev
 	$(PY) bench/drill.py
+
+# Debian's nginx, the load balancer of the scale drill: the drill runs its own nginx from a temporary directory on a
+# free loopback port (whether the package's own service runs does not matter to it).
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
+# Scale-out drill: two gunicorn instances behind nginx (round-robin), two Celery workers and one beat on one
+# PostgreSQL and Redis; whole customer + staff + UTB journeys through nginx while one web instance and later one
+# worker are SIGKILLed; prints the scale line. A scratch database nss_scale… is created and dropped. Weekdays
+# before 23:00 Japan time (the journeys end at UTB, which is closed otherwise).
+scale-drill: install-dev nginx
+	$(PY) bench/scale_drill.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

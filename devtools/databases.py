@@ -3,7 +3,7 @@ benchmarks, the drill and the test suite; never imported by the application.
 
 A scratch database is dropped and re-created, so `database_config` refuses (SystemExit with the reason, the way a
 script ends) a URL that is not postgres://, whose host is not the loopback interface, or whose database name does
-not start with the prefix the caller's kind of run owns (nss_bench, nss_drill).
+not start with the prefix the caller's kind of run owns (nss_bench, nss_drill, nss_scale).
 """
 
 import psycopg

@@ -76,40 +76,70 @@ class PrivateRedis:
         wait_until(lambda: not self.answers(), timeout=10, message="redis-server stopped")
 
 
-def gunicorn_start(*, port: int, workers: int, env: dict[str, str], timeout: float = 30) -> subprocess.Popen:
+def gunicorn_start(
+    *,
+    port: int,
+    workers: int,
+    env: dict[str, str],
+    timeout: float = 30,
+    log_path: Path | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen:
     """The project's WSGI app under gunicorn on 127.0.0.1:`port`, returned once /healthz answers 200 (the benchmarks
-    start it so); SystemExit if it exits or stays silent for `timeout` seconds."""
-    import http.client
+    start it so); SystemExit if it exits or stays silent for `timeout` seconds. With `log_path` its output goes to
+    that file; with `new_session` the master and its workers are a process group of their own (kill_group ends them
+    all, and a Ctrl-C in the terminal does not reach them)."""
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "nss_portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=root,
-        env=env,
-    )
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115 - the child keeps its own copy
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "nss_portal.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT if log else None,
+            start_new_session=new_session,
+        )
+    finally:
+        if log:
+            log.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("gunicorn exited at start")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
+            raise SystemExit("gunicorn exited at start" + (f" (see {log_path})" if log_path else ""))
+        if healthz(port):
+            return process
         time.sleep(0.2)
-    process.kill()
+    if new_session:
+        kill_group(process, signal.SIGKILL)
+    else:
+        process.kill()
     raise SystemExit(f"gunicorn did not answer /healthz within {timeout:.0f} s")
+
+
+def healthz(port: int, timeout: float = 2) -> bool:
+    """Whether the web process on 127.0.0.1:`port` answers /healthz with 200."""
+    import http.client
+
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        finally:
+            connection.close()
+    except OSError:
+        return False

@@ -6,6 +6,7 @@ application.
     worker = workers.start()        # returns once the worker logged " ready."
     workers.kill()                  # SIGKILL the last one started: nothing runs any shutdown code
     workers.stop_all()              # SIGTERM every one (SIGKILL after a while)
+    beat = beat_start(log_dir=tmp, env=...)   # the one scheduler (`celery -A nss_portal beat`)
 """
 
 import signal
@@ -132,3 +133,40 @@ class Workers:
     def stop_all(self) -> None:
         for worker in self.all:
             worker.stop()
+
+
+def beat_start(
+    *, log_dir: Path, env: dict[str, str], name: str = "beat", ready_timeout: float = 60
+) -> Worker:
+    """The Celery beat scheduler (`celery -A nss_portal beat`) as a subprocess in a process group of its own, with
+    the environment `env` (the whole environment) and its schedule file and log in `log_dir`; returned once it has
+    started. Exactly one runs per deployment: each beat publishes every periodic task itself."""
+    log_path = Path(log_dir) / f"{name}.log"
+    command = [
+        str(Path(sys.executable).parent / "celery"),
+        "-A",
+        "nss_portal",
+        "beat",
+        "-s",
+        str(Path(log_dir) / f"{name}-schedule"),
+        "-l",
+        "info",
+    ]
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the file
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    beat = Worker(process, log_path, name)
+
+    def started() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"beat exited with {process.returncode}:\n{beat.log()}")
+        return "beat: Starting" in beat.log()
+
+    wait_until(started, timeout=ready_timeout, message="celery beat started")
+    return beat
