@@ -74,7 +74,7 @@ gettext:
 	  else echo "gettext is not installed (apt-get install gettext)"; fi; \
 	fi
 
-test: install-dev browser gettext pdf
+test: install-dev browser gettext pdf nginx
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Benchmarks and drills need the real PostgreSQL and Redis on 127.0.0.1 (see .ci/run for how they are started).
