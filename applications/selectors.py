@@ -5,7 +5,7 @@ import datetime
 from dataclasses import dataclass
 
 from cryptography.fernet import InvalidToken
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 
 from . import clock, crypto, kinds, passwords, rules
@@ -20,8 +20,11 @@ from .models import (
 )
 
 
-def contract_for_display(*, contract_id: int) -> Contract:
-    return Contract.objects.prefetch_related("processing_methods").get(pk=contract_id)
+def contract_for_display(*, contract: Contract) -> Contract:
+    """The contract as the 契約情報 block shows it: `contract` (already loaded with the account or the draft)
+    with its processing methods, one query."""
+    prefetch_related_objects([contract], "processing_methods")
+    return contract
 
 
 def application_items(*, application: Application) -> list[ApplicationItem]:

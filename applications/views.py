@@ -80,7 +80,7 @@ def add_ids(request, pk):
     application, done = _draft_or_redirect(request, pk, screen="add-ids")
     if done:
         return done
-    contract = selectors.contract_for_display(contract_id=application.contract_id)
+    contract = selectors.contract_for_display(contract=application.contract)
     form_kwargs = {"contract": contract, "application": application}
     if request.method == "GET":
         form = AddIdsForm(initial={"desired_start_date": application.desired_start_date}, **form_kwargs)
@@ -143,7 +143,7 @@ def select_ids(request, pk):
     if done:
         return done
     kind = kinds.kind_of(application)
-    contract = selectors.contract_for_display(contract_id=application.contract_id)
+    contract = selectors.contract_for_display(contract=application.contract)
     selectable = list(kinds.selectable_ids(application.kind, contract_id=application.contract_id))
     if request.method == "POST":
         form = SelectIdsForm(request.POST, kind=kind, selectable_ids=selectable)
@@ -199,7 +199,7 @@ def confirm(request, pk):
     context = {
         "application": application,
         "kind": kinds.kind_of(application),
-        "contract": selectors.contract_for_display(contract_id=application.contract_id),
+        "contract": selectors.contract_for_display(contract=application.contract),
         "items": selectors.application_items(application=application),
         "error": error,
     }

@@ -285,8 +285,9 @@ def session_cookie(username: str, *, otp: bool = False) -> str:
     user = User.objects.get(username=username)
     store = SessionStore()
     store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    # The backend that authenticates passwords (django-axes' backend, listed first, only refuses lockouts).
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    # The backend that authenticates passwords (django-axes' backend, listed first, only refuses lockouts): the
+    # portal's, which loads the account with its contract as a real login's session does.
+    store[BACKEND_SESSION_KEY] = "nss_portal.backends.PortalBackend"
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if otp:
         store[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id

@@ -118,6 +118,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # QuerySet.iterator() (a form's choices among them) reads its rows in one go instead of through a server-side
+    # cursor (DECLARE … WITH HOLD, FETCH, CLOSE: three round trips for a handful of processing methods); nothing
+    # here iterates a large table that way — the CSV export pages by keyset. It also keeps a transaction pooler
+    # in front of PostgreSQL possible.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ENCRYPTION AT REST (applications/crypto.py): Fernet keys, newest first, comma-separated.
@@ -130,6 +135,13 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions (the portal's and the UTB gateway's) are kept in the database and read through the shared Redis cache:
+# one Redis GET instead of an ORM query on every request, and every web instance sees the same sessions. Without
+# Redis (the embedded defaults) the cache is per process, so the database alone. Ending an account's sessions does
+# not depend on the store: the session's auth hash carries the account's session epoch (applications/models.py).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
 
 # PRODUCTION FAILS CLOSED (nss_portal/production.py): every process refuses to start, naming what is missing or
 # invalid. An invalid Fernet key is refused in every mode: it could only break every approval later.

@@ -45,7 +45,7 @@ def home(request):
 @customer_required
 def menu(request):
     """メニュー画面 (screen 2)."""
-    contract = selectors.contract_for_display(contract_id=request.user.contract_id)
+    contract = selectors.contract_for_display(contract=request.user.contract)
     context = {
         "contract": contract,
         "drafts": selectors.application_drafts_of(user=request.user),

@@ -56,13 +56,13 @@ LARGE = 50
 # Queries per request, measured with SMALL rows after a warm-up. A figure that differs per backend is written
 # {"sqlite": n, "postgresql": m}.
 BUDGETS: dict[str, int | dict[str, int]] = {
-    "menu": 5,
+    "menu": 4,
     "guidance": 2,
     "applicant": 3,
-    "add-ids": 7,
-    "select-ids": 7,
-    "select-ids-reset": 7,
-    "confirm": 6,
+    "add-ids": 6,
+    "select-ids": 6,
+    "select-ids-reset": 6,
+    "confirm": 5,
     "complete": 6,
     "application-list": 4,
     "application-detail": 6,
