@@ -6,35 +6,42 @@ an e-mail is written in settings.LANGUAGE_CODE (notifications renders it so), an
 Python passes `language=settings.LANGUAGE_CODE`. Instants are shown in Japan time (applications/clock.py).
 """
 
-import contextlib
 import datetime
 
 from django.conf import settings
-from django.utils import dateformat, timezone, translation
+from django.utils import timezone, translation
 
 from .clock import JST
 
-# Django date-format strings per language; any other language is shown as Japanese, the portal's own.
+# What the formats are, as Django date-format strings per language (any other language is shown as Japanese, the
+# portal's own); `_written` writes them out, and tests/applications/test_dates.py holds it to these.
 DATE_FORMATS = {"ja": "Y年n月j日", "en": "j F Y"}
 # A day of every year (the centre's closed days): 12月29日 / 29 December.
 MONTH_DAY_FORMATS = {"ja": "n月j日", "en": "j F"}
-TIME_FORMAT = "H:i"
 
 
 def _language_code(language: str | None) -> str:
     return (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
 
 
-def _date_format(language: str | None) -> str:
-    return DATE_FORMATS.get(_language_code(language), DATE_FORMATS["ja"])
-
-
-def _in(language: str | None):
-    return translation.override(language) if language else contextlib.nullcontext()
-
-
 def _japan_time(moment: datetime.datetime) -> datetime.datetime:
     return moment.astimezone(JST) if timezone.is_aware(moment) else moment
+
+
+# The formats written out: a list page formats a few hundred dates, and Django's dateformat (a format-string
+# interpreter, with a translation lookup per month name) costs several times as much per date.
+ENGLISH_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _written(value: datetime.date, language: str | None, *, year: bool = True) -> str:
+    if _language_code(language) == "en":
+        text = f"{value.day} {ENGLISH_MONTHS[value.month - 1]}"
+        return f"{text} {value.year}" if year else text
+    text = f"{value.month}月{value.day}日"
+    return f"{value.year}年{text}" if year else text
 
 
 def format_date(value: datetime.date | None, *, language: str | None = None) -> str:
@@ -43,8 +50,7 @@ def format_date(value: datetime.date | None, *, language: str | None = None) -> 
         return ""
     if isinstance(value, datetime.datetime):
         value = _japan_time(value).date()
-    with _in(language):
-        return dateformat.format(value, _date_format(language))
+    return _written(value, language)
 
 
 def format_datetime(value: datetime.datetime | None, *, language: str | None = None) -> str:
@@ -52,14 +58,10 @@ def format_datetime(value: datetime.datetime | None, *, language: str | None = N
     if not isinstance(value, datetime.datetime):
         return ""
     local = _japan_time(value)
-    return f"{format_date(local, language=language)} {dateformat.format(local, TIME_FORMAT)}"
+    return f"{_written(local.date(), language)} {local:%H:%M}"
 
 
 def format_month_day(month: int, day: int, *, language: str | None = None) -> str:
     """A day of every year, without the year: 12月29日 / 29 December."""
     # A leap year, so that 2/29 can be named too.
-    value = datetime.date(2028, month, day)
-    with _in(language):
-        return dateformat.format(
-            value, MONTH_DAY_FORMATS.get(_language_code(language), MONTH_DAY_FORMATS["ja"])
-        )
+    return _written(datetime.date(2028, month, day), language, year=False)

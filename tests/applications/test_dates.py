@@ -108,3 +108,24 @@ def test_e_mails_keep_japanese_dates_when_the_screen_is_in_english(reviewer, app
     assert dates.format_datetime(token.expires_at, language="ja") in enrolment.body_text
     for email in (received, approved, enrolment):
         assert "December" not in email.body_text and "November" not in email.body_text
+
+
+@pytest.mark.parametrize("language", ["ja", "en", "fr"])
+def test_the_written_out_formats_are_the_reference_formats_for_every_day_of_a_leap_year(language):
+    """dates.py writes the formats out for speed; Django's dateformat with DATE_FORMATS / MONTH_DAY_FORMATS is the
+    reference, for every day of 2028 (a language without a format of its own reads as Japanese)."""
+    from django.utils import dateformat
+
+    code = language if language in dates.DATE_FORMATS else "ja"
+    day = datetime.date(2028, 1, 1)
+    with translation.override(language):
+        while day.year == 2028:
+            assert dates.format_date(day) == dateformat.format(day, dates.DATE_FORMATS[code])
+            assert dates.format_month_day(day.month, day.day) == dateformat.format(
+                day, dates.MONTH_DAY_FORMATS[code]
+            )
+            moment = datetime.datetime.combine(day, datetime.time(9, 7), tzinfo=JST)
+            assert dates.format_datetime(moment) == dateformat.format(
+                moment, f"{dates.DATE_FORMATS[code]} H:i"
+            )
+            day += datetime.timedelta(days=1)
