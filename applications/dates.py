@@ -61,6 +61,22 @@ def format_datetime(value: datetime.datetime | None, *, language: str | None = N
     return f"{_written(local.date(), language)} {local:%H:%M}"
 
 
+def format_ymd(value: datetime.date | None) -> str:
+    """2026/12/09, in every language (the staff tables, the CSV); an instant's day in Japan; "" for none."""
+    if not isinstance(value, datetime.date):
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = _japan_time(value).date()
+    return f"{value.year:04d}/{value.month:02d}/{value.day:02d}"
+
+
+def format_hm(value: datetime.datetime | None) -> str:
+    """10:05, an instant's time in Japan; "" for none."""
+    if not isinstance(value, datetime.datetime):
+        return ""
+    return f"{_japan_time(value):%H:%M}"
+
+
 def format_month_day(month: int, day: int, *, language: str | None = None) -> str:
     """A day of every year, without the year: 12月29日 / 29 December."""
     # A leap year, so that 2/29 can be named too.

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from django.utils.translation import gettext as _
 
-from applications import clock, kinds
+from applications import dates, kinds
 from applications.models import Application
 
 BOM = "\ufeff"
@@ -49,12 +49,12 @@ def _header() -> list[str]:
 
 
 def _day(value) -> str:
-    """Dates as Excel reads them as dates whatever its locale: 2026/12/09."""
-    return value.strftime("%Y/%m/%d") if value else ""
+    """Dates as Excel reads them as dates whatever its locale: 2026/12/09 (as the queue shows them)."""
+    return dates.format_ymd(value)
 
 
 def _instant(value) -> str:
-    return value.astimezone(clock.JST).strftime("%Y/%m/%d %H:%M") if value else ""
+    return f"{dates.format_ymd(value)} {dates.format_hm(value)}" if value else ""
 
 
 def _methods(application: Application) -> str:

@@ -163,6 +163,16 @@ def _keyset(qs, sort: str, cursor, *, backwards: bool):
     return qs.order_by(*order)
 
 
+def _method_counts(items) -> list[tuple[str, int]]:
+    """The processing methods of an application's IDs with how many of each, in the order they first appear
+    (「インタラクティブ処理方式 ×2、netNACCS ×1」)."""
+    counts: dict[str, int] = {}
+    for item in items:
+        label = item.processing_method.label
+        counts[label] = counts.get(label, 0) + 1
+    return list(counts.items())
+
+
 def application_queue(
     *,
     status: str = QUEUE_OPEN,
@@ -205,6 +215,7 @@ def application_queue(
         row.is_start_date_near = rules.is_start_date_near(row, today)
         # 選択した申込を担当する offers a row exactly when the status flow lets it be taken.
         row.can_be_taken = workflow.can_transition(row.status, ApplicationStatus.UNDER_REVIEW)
+        row.method_counts = _method_counts(row.items.all())
     if not rows:
         return QueuePage(rows=[], next_cursor=None, previous_cursor=None)
     has_next = more if not backwards else True

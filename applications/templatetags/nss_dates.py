@@ -16,3 +16,15 @@ def nss_date(value) -> str:
 @register.filter
 def nss_datetime(value) -> str:
     return dates.format_datetime(value)
+
+
+@register.filter
+def nss_ymd(value) -> str:
+    """2026/12/09, the staff tables' and the CSV's short form (an instant: its day in Japan)."""
+    return dates.format_ymd(value)
+
+
+@register.filter
+def nss_hm(value) -> str:
+    """10:05, an instant's time in Japan."""
+    return dates.format_hm(value)

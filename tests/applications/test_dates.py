@@ -129,3 +129,11 @@ def test_the_written_out_formats_are_the_reference_formats_for_every_day_of_a_le
                 moment, f"{dates.DATE_FORMATS[code]} H:i"
             )
             day += datetime.timedelta(days=1)
+
+
+def test_the_short_forms_of_the_staff_tables_and_the_csv():
+    assert dates.format_ymd(datetime.date(2026, 1, 5)) == "2026/01/05"
+    assert dates.format_ymd(INSTANT) == "2026/12/02"  # its day in Japan
+    assert dates.format_hm(INSTANT) == "00:05"
+    assert dates.format_ymd(None) == dates.format_hm(None) == ""
+    assert render("{{ t|nss_ymd }} {{ t|nss_hm }}", t=INSTANT) == "2026/12/02 00:05"
