@@ -419,7 +419,13 @@ class Application(models.Model):
 
         if self.has_started(today()):
             return str(_("利用開始"))
-        return str(self.get_status_display())
+        # The member's own label: one translation, where get_status_display() translates every choice.
+        return str(ApplicationStatus(self.status).label)
+
+    @property
+    def kind_label(self) -> str:
+        """申込の種類 as people read it (as get_kind_display(), translating only this kind's label)."""
+        return str(ApplicationKind(self.kind).label)
 
     def has_started(self, today) -> bool:
         """利用開始: derived, never stored — approved and the start date has come (`start_date_reached`)."""

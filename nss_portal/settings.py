@@ -101,6 +101,14 @@ TEMPLATES = [
             ],
         },
     },
+    # The rows of the 50-row tables only (nss_portal/jinja2.py): `{% jinja "…" %}` in a Django template.
+    {
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "nss_portal.jinja2.environment"},
+    },
 ]
 
 # DATABASE

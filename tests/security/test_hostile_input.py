@@ -488,6 +488,26 @@ def test_staff_queue_with_hostile_filters_never_fails(reviewer, staff, params):
         assert_told(response)
 
 
+@examples(20)
+@given(company=hostile_text_no_nul, office=hostile_text_no_nul)
+@example(company=SCRIPT, office=IMG)
+def test_office_names_in_the_queue_rows_are_escaped(reviewer, staff, company, office):
+    """The queue's rows are rendered by the Jinja2 engine (nss_portal/jinja2.py): an office's names, which come from
+    the contract import, are shown as text whatever they hold, and the page around them is whole."""
+    company, office = company[:100], office[:100]
+    assume(
+        not any(0xD800 <= ord(ch) <= 0xDFFF for ch in company + office)
+    )  # no such text reaches the database
+    contract = ContractFactory(company_name=company, office_name=office)
+    application = submitted_application(contract=contract)
+    response = send(staff, "get", reverse("reviews:queue"), {"q": application.reception_number})
+    assert response.status_code == 200
+    assert_shown_escaped(response, company + office)
+    rows = Page(response).root.find_all("tr", **{"data-reception-number": application.reception_number})
+    assert len(rows) == 1, "the application's row is missing or broken"
+    assert rows[0].find_all("a")[0].text == application.reception_number
+
+
 # --- staff actions: approve, reject, notice ----------------------------------------------------------------
 
 
