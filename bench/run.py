@@ -349,11 +349,11 @@ def _caller(page: dict):
     return call
 
 
-def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0) -> None:
+def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0, sort: str = "tottime") -> None:
     """For each page (the floor /healthz included): the SQL queries of one request after a warm-up (caches, the
     verified credential), and the CPU time this process spends per request over `repeat` requests — Python's
     share of a request (PostgreSQL's work is another process's), steady on a machine whose load varies. With
-    `profile`, cProfile's `profile` costliest functions (own time) per page are printed."""
+    `profile`, cProfile's `profile` costliest functions per page are printed (by own time, or by `sort`)."""
     import cProfile
     import io as _io
     import pstats
@@ -389,9 +389,9 @@ def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0) -> N
             profiler.disable()
             out = _io.StringIO()
             stats = pstats.Stats(profiler, stream=out).strip_dirs()
-            stats.sort_stats("tottime").print_stats(profile)
+            stats.sort_stats(sort).print_stats(profile)
             print(
-                f"\n#### profile: {page['name']} ({repeat} requests, by own time)\n{out.getvalue()}",
+                f"\n#### profile: {page['name']} ({repeat} requests, by {sort})\n{out.getvalue()}",
                 flush=True,
             )
 
@@ -466,7 +466,7 @@ def measure_size(
     seeded = prepare_database(scratch, size)
     pages = [page for page in pages_for(seeded) if not args.only or args.only in page["name"]]
     floor = {"name": "framework floor (/healthz)", "path": "/healthz"}
-    measure_in_process([floor, *pages], repeat=args.repeat, profile=args.profile)
+    measure_in_process([floor, *pages], repeat=args.repeat, profile=args.profile, sort=args.sort)
     if args.no_load:
         return _summary(size, pages, floor, None), floor, False
     port = free_port()
@@ -575,6 +575,9 @@ def main():
         "--repeat", type=int, default=200, help="in-process requests per page for the CPU figure"
     )
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions of each page")
+    parser.add_argument(
+        "--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"], help="the profile's order"
+    )
     parser.add_argument("--no-load", action="store_true", help="the in-process figures only, no gunicorn/wrk")
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 10)
@@ -626,7 +629,10 @@ def main():
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
         shutil.rmtree(scripts_dir, ignore_errors=True)
-    RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    # Only a whole run replaces the recorded figures (README, "Performance"); a partial one prints its own.
+    partial = bool(args.no_load or args.only or args.sizes or args.quick)
+    if not partial:
+        RESULTS.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     print(
         "\n".join(
             [
@@ -636,7 +642,8 @@ def main():
                 "within one run better than runs with each other. × floor = the page's requests/s ÷ /healthz's.",
                 "",
                 *[table + "\n" for table in tables],
-                f"written {RESULTS.relative_to(ROOT)} in {time.monotonic() - started:.0f} s",
+                f"{'not written (a partial run)' if partial else 'written'} {RESULTS.relative_to(ROOT)} "
+                f"in {time.monotonic() - started:.0f} s",
             ]
         ),
         flush=True,

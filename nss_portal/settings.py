@@ -262,6 +262,10 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=not PRODUCTI
 
 # FORMS
 # ------------------------------------------------------------------------------
+# Widgets (inputs, selects and their options, error lists) drawn by Django's own Jinja2 templates of them, the
+# same HTML as its Django-template ones at a fraction of the cost (docs/decisions.md, "Performance"); crispy-forms
+# still lays out every field. There is no admin, whose widgets exist only as Django templates.
+FORM_RENDERER = "django.forms.renderers.Jinja2"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

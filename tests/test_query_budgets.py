@@ -69,15 +69,15 @@ BUDGETS: dict[str, int | dict[str, int]] = {
     "id-notice": 7,
     "id-notice-reset": 7,
     "id-notice-pdf": 7,  # the reads of the screen and its audit entry; the PDF is drawn from them
-    "staff-queue": 9,  # + the counts at the top (SPEC §8), one query
-    "staff-queue-by-desired-date": 9,
-    "staff-application": 12,  # + the internal notes
-    "staff-approve-confirm": 12,
-    "staff-approve-confirm-reset": 12,
-    "staff-approve-confirm-removal": 11,
-    "staff-dashboard": 8,
-    "staff-contracts": 6,
-    "staff-contract": 11,
+    "staff-queue": 8,  # + the counts at the top (SPEC §8), one query
+    "staff-queue-by-desired-date": 8,
+    "staff-application": 11,  # + the internal notes
+    "staff-approve-confirm": 11,
+    "staff-approve-confirm-reset": 11,
+    "staff-approve-confirm-removal": 10,
+    "staff-dashboard": 7,
+    "staff-contracts": 5,
+    "staff-contract": 10,
     "utb-menu": 2,
     "utb-screen-post": 8,
     "utb01": 4,
