@@ -341,3 +341,40 @@ def test_the_e_mails_are_translatable_and_japanese_by_default(settings):
     subject, text, html = _render("application_approved", context)
     assert subject == "[NSS] Your application has been checked"
     assert "Dear 山田 花子" in text and '<html lang="en">' in html
+
+
+@pytest.mark.django_db
+def test_the_rows_drawn_by_jinja2_follow_the_language_like_the_page_around_them(client, reviewer, frozen_clock):
+    """The rows of 申込状況一覧 and 審査キュー are Jinja2 templates (nss_portal/jinja2.py): their texts, plural
+    counts and dates come from the same catalogue and date formats as the Django page around them."""
+    from django.test import Client
+
+    from applications import dates
+    from tests.factories import NaccsUserIdFactory, otp_login, submitted_application, submitted_removal
+
+    addition = submitted_application()
+    target = NaccsUserIdFactory(contract=addition.contract, identifier="R01")
+    removal = submitted_removal(contract=addition.contract, targets=[target])
+    customer = Client()
+    customer.force_login(addition.created_by)
+    staff = otp_login(client, reviewer)
+    expected = {
+        "en": ["Add customs-broker IDs", "Remove customs-broker IDs", "Received", "Desired end date"],
+        "ja": ["通関士IDの追加", "通関士IDの削除", "受付", "利用終了希望日"],
+    }
+    for language, other in (("en", "ja"), ("ja", "en")):
+        for browser in (customer, staff):
+            browser.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        listing = customer.get("/applications/").content.decode()
+        queue = staff.get("/staff/").content.decode()
+        with translation.override(language):
+            end_date = dates.format_date(removal.desired_end_date)
+            select = translation.gettext("%(number)sを選択") % {"number": addition.reception_number}
+            count = translation.ngettext("%(n)s件", "%(n)s件", 1) % {"n": 1}
+        for html in (listing, queue):
+            for text in expected[language]:
+                assert text in html, (language, text)
+            for text in expected[other]:
+                assert f">{text}<" not in html and f"{text}（" not in html, (language, text)
+        assert f"{end_date}</td>" in listing and count in listing
+        assert select in queue
