@@ -14,103 +14,12 @@ raises RequestFailed, and so does an answer of 400 or more (`page` on the except
 import http.client
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urljoin, urlsplit
 
-VOID_TAGS = {
-    "area",
-    "base",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
+from devtools.html import Node, parse_html
+
 MAX_REDIRECTS = 5
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict, parent: "Node | None" = None):
-        self.tag = tag
-        self.attrs = attrs
-        self.parent = parent
-        self.children: list = []
-
-    @property
-    def text(self) -> str:
-        parts = [child if isinstance(child, str) else child.text for child in self.children]
-        return " ".join(" ".join(parts).split())
-
-    def iter(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, **attrs) -> list["Node"]:
-        """Descendants with `tag` whose attributes have the given values (None: the attribute is present). An
-        attribute name's underscores stand for its hyphens (data_field= for data-field)."""
-        wanted = {name.replace("_", "-"): value for name, value in attrs.items()}
-        return [
-            node
-            for node in self.iter()
-            if (tag is None or node.tag == tag)
-            and all(
-                (name in node.attrs) if value is None else node.attrs.get(name) == value
-                for name, value in wanted.items()
-            )
-        ]
-
-    def first(self, tag: str | None = None, **attrs) -> "Node | None":
-        found = self.find_all(tag, **attrs)
-        return found[0] if found else None
-
-    def ancestors(self):
-        node = self.parent
-        while node is not None:
-            yield node
-            node = node.parent
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in VOID_TAGS:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        self.stack[-1].children.append(
-            Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
-        )
-
-    def handle_endtag(self, tag):
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def parse_html(html: str) -> Node:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
 
 
 class FormError(LookupError):

@@ -1,89 +1,9 @@
 """A small HTML reader (stdlib html.parser) for the pages the Django test client renders: `Page(response)` reads
 one screen the way a customer (or a screen reader) meets it."""
 
-from html.parser import HTMLParser
+from devtools.html import Node, parse_html
 
-VOID_TAGS = {
-    "area",
-    "base",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
-
-
-class Node:
-    def __init__(self, tag: str, attrs: dict, parent: "Node | None" = None):
-        self.tag = tag
-        self.attrs = attrs
-        self.parent = parent
-        self.children: list = []
-
-    @property
-    def text(self) -> str:
-        parts = [c if isinstance(c, str) else c.text for c in self.children]
-        return " ".join(" ".join(parts).split())
-
-    @property
-    def classes(self) -> set[str]:
-        return set((self.attrs.get("class") or "").split())
-
-    def iter(self):
-        for child in self.children:
-            if isinstance(child, Node):
-                yield child
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, **attrs) -> list["Node"]:
-        return [
-            node
-            for node in self.iter()
-            if (tag is None or node.tag == tag) and all(node.attrs.get(k) == v for k, v in attrs.items())
-        ]
-
-    def by_id(self, element_id: str) -> "Node | None":
-        found = self.find_all(id=element_id)
-        return found[0] if found else None
-
-    def ancestors(self):
-        node = self.parent
-        while node is not None:
-            yield node
-            node = node.parent
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in VOID_TAGS:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag, attrs):
-        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.stack[-1])
-        self.stack[-1].children.append(node)
-
-    def handle_endtag(self, tag):
-        for index in range(len(self.stack) - 1, 0, -1):
-            if self.stack[index].tag == tag:
-                del self.stack[index:]
-                return
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
+__all__ = ["Node", "Page", "screen"]
 
 
 class Page:
@@ -92,9 +12,7 @@ class Page:
     def __init__(self, response):
         self.response = response
         self.html = response.content.decode()
-        builder = _TreeBuilder()
-        builder.feed(self.html)
-        self.root = builder.root
+        self.root = parse_html(self.html)
 
     @property
     def screen(self) -> str:

@@ -344,7 +344,9 @@ def test_the_e_mails_are_translatable_and_japanese_by_default(settings):
 
 
 @pytest.mark.django_db
-def test_the_rows_drawn_by_jinja2_follow_the_language_like_the_page_around_them(client, reviewer, frozen_clock):
+def test_the_rows_drawn_by_jinja2_follow_the_language_like_the_page_around_them(
+    client, reviewer, frozen_clock
+):
     """The rows of 申込状況一覧 and 審査キュー are Jinja2 templates (nss_portal/jinja2.py): their texts, plural
     counts and dates come from the same catalogue and date formats as the Django page around them."""
     from django.test import Client
