@@ -2,10 +2,13 @@
 applicant → select-ids → confirm → complete), a reviewer approves it through 「承認内容を確認する」, the customer
 reads the result (詳細: the 利用終了日 and the removed ID), and from that day the UTB gateway refuses the ID."""
 
+import datetime
+
 import pytest
+import time_machine
 from playwright.sync_api import Page, expect
 
-from applications import clock, dates, rules
+from applications import business_calendar, clock, dates, rules
 from applications.models import Application, ApplicationKind, ApplicationStatus, NaccsUserId
 from tests.browser.conftest import browser_context
 from tests.browser.test_filing_journey import (
@@ -17,7 +20,9 @@ from tests.browser.test_filing_journey import (
     log_in,
     staff_log_in,
 )
-from tests.factories import PASSWORD, ContractFactory, CustomerFactory, NaccsUserIdFactory
+from tests.browser.test_reset_journey import utb_log_in
+from tests.factories import PASSWORD, ContractFactory, CustomerFactory
+from tests.utb_gateway import READY_PASSWORD, ready_id
 from utb_gateway.services import naccs_id_login_refusal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -33,8 +38,9 @@ def customer():
 @pytest.fixture
 def broker_ids(customer):
     return [
-        NaccsUserIdFactory(contract=customer.contract, identifier="A0A", broker_name="通関 一郎"),
-        NaccsUserIdFactory(contract=customer.contract, identifier="B0B", broker_name="通関 二郎"),
+        # Working IDs (started, password changed): the brokers use them at the UTB gateway until the end date.
+        ready_id(customer.contract, identifier="A0A", broker_name="通関 一郎"),
+        ready_id(customer.contract, identifier="B0B", broker_name="通関 二郎"),
     ]
 
 
@@ -123,3 +129,39 @@ def test_customer_files_a_removal_staff_approve_it_and_the_id_stops_on_its_end_d
     assert naccs_id_login_refusal(gone, today=clock.today()) is None
     assert naccs_id_login_refusal(gone, today=end) == "この利用者IDは廃止されています。"
     assert naccs_id_login_refusal(kept, today=end) is None
+
+    # --- the same, at the UTB gateway in the browser (10:00 Japan time, inside UTB hours): on the last business
+    # day before the end date the removed ID logs in; from the end date it answers U0001 (廃止), and UTB01 of the
+    # office's other broker no longer lists it. time_machine moves the live server's clock too (same process).
+    day_before = end - datetime.timedelta(days=1)
+    while not business_calendar.is_business_day(day_before):
+        day_before -= datetime.timedelta(days=1)
+    kept_id = f"{user_code}B0B"
+    context = browser_context(browser, live_server)
+    try:
+        utb = context.new_page()
+        with time_machine.travel(
+            datetime.datetime.combine(day_before, datetime.time(10), clock.JST), tick=True
+        ):
+            utb_log_in(utb, removed, READY_PASSWORD)
+            assert_screen(utb, "utb-menu")
+            utb.goto("/utb/utb01/")
+            expect(utb.locator(f'tr[data-user-id="{removed}"]')).to_have_count(1)
+            screenshot(utb, "utb01-before-end-date", prefix="removal-")
+        context.clear_cookies()
+        with time_machine.travel(datetime.datetime.combine(end, datetime.time(10), clock.JST), tick=True):
+            utb_log_in(utb, removed, READY_PASSWORD)
+            assert_screen(utb, "utb-login")
+            expect(utb.locator("#form-errors [data-result-code]")).to_have_text("U0001")
+            expect(utb.locator('#form-errors [data-field="reason"]')).to_have_text(
+                "この利用者IDは廃止されています。"
+            )
+            screenshot(utb, "utb-removed-id-u0001", prefix="removal-")
+            utb_log_in(utb, kept_id, READY_PASSWORD)
+            assert_screen(utb, "utb-menu")
+            utb.goto("/utb/utb01/")
+            expect(utb.locator(f'tr[data-user-id="{kept_id}"]')).to_have_count(1)
+            expect(utb.locator(f'tr[data-user-id="{removed}"]')).to_have_count(0)
+            screenshot(utb, "utb01-on-end-date", prefix="removal-")
+    finally:
+        context.close()
