@@ -32,6 +32,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -411,8 +412,8 @@ def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0, sort
 # Serving and load -------------------------------------------------------------------------------------------
 
 
-def serve(port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
-    return gunicorn_start(port=port, workers=workers, env=env)
+def serve(port: int, env: dict[str, str], workers: int, extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
+    return gunicorn_start(port=port, workers=workers, env=env, extra_args=extra_args)
 
 
 def drain(port: int) -> None:
@@ -482,7 +483,7 @@ def measure_size(
     if args.no_load:
         return _summary(size, pages, floor, None), floor, False
     port = free_port()
-    server = serve(port, env, args.workers)
+    server = serve(port, env, args.workers, tuple(shlex.split(args.gunicorn)))
     failed = False
     load = {"threads": args.threads, "connections": args.connections, "scripts": scripts}
     try:
@@ -559,8 +560,9 @@ def markdown(summary: dict, floor: dict, args) -> str:
             for p in summary["pages"]
         ]
         return "\n".join(lines)
+    server = f"gunicorn {args.workers} workers" + (f" ({args.gunicorn})" if args.gunicorn else "")
     lines = [
-        f"### {summary['size']:,} applications — gunicorn {args.workers} workers, wrk {args.threads} threads / "
+        f"### {summary['size']:,} applications — {server}, wrk {args.threads} threads / "
         f"{args.connections} connections, {args.seconds:g} s per page",
         "",
         "| page | requests/s | p50 ms | p95 ms | p99 ms | SQL queries | CPU ms / request (in-process) "
@@ -588,6 +590,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--gunicorn", default="", help='more gunicorn options, e.g. "--worker-class gthread --threads 2"'
+    )
     parser.add_argument("--sizes", help="comma-separated sizes instead of the defaults")
     parser.add_argument("--only", help="only the pages whose name contains this (development)")
     parser.add_argument(

@@ -84,9 +84,11 @@ def gunicorn_start(
     timeout: float = 30,
     log_path: Path | None = None,
     new_session: bool = False,
+    extra_args: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """The project's WSGI app under gunicorn on 127.0.0.1:`port`, returned once /healthz answers 200 (the benchmarks
-    start it so); SystemExit if it exits or stays silent for `timeout` seconds. With `log_path` its output goes to
+    start it so); SystemExit if it exits or stays silent for `timeout` seconds. `extra_args` go to gunicorn as they
+    are (`--worker-class gthread --threads 2`). With `log_path` its output goes to
     that file; with `new_session` the master and its workers are a process group of their own (kill_group ends them
     all, and a Ctrl-C in the terminal does not reach them)."""
     import sys
@@ -106,6 +108,7 @@ def gunicorn_start(
                 str(workers),
                 "--log-level",
                 "warning",
+                *extra_args,
             ],
             cwd=root,
             env=env,
