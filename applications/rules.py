@@ -33,17 +33,20 @@ def start_date_warning_limit(today: datetime.date) -> datetime.date:
     return business_calendar.add_business_days(today, settings.NSS_START_DATE_WARNING_BUSINESS_DAYS)
 
 
-def is_start_date_near(application: Application, today: datetime.date) -> bool:
+def is_start_date_near(
+    application: Application, today: datetime.date, *, limit: datetime.date | None = None
+) -> bool:
     """Still open, and the date its customer asked for (利用開始希望日, or a removal's 利用終了希望日:
     applications/kinds.py) is within NSS_START_DATE_WARNING_BUSINESS_DAYS business days (or already past): the
-    centre must decide soon or the customer's date is lost."""
+    centre must decide soon or the customer's date is lost. A page of many rows passes `limit`, today's
+    `start_date_warning_limit`, worked out once."""
     from .kinds import kind_of  # kinds builds on these rules
 
     desired = kind_of(application).desired_date(application)
     return (
         application.status in OPEN_STATUSES
         and desired is not None
-        and desired <= start_date_warning_limit(today)
+        and desired <= (limit or start_date_warning_limit(today))
     )
 
 

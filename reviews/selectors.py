@@ -210,9 +210,10 @@ def application_queue(
     rows = rows[:limit]
     if backwards:
         rows.reverse()
+    near_limit = rules.start_date_warning_limit(today)
     for row in rows:
         row.is_overdue = row.is_overdue_on(today)
-        row.is_start_date_near = rules.is_start_date_near(row, today)
+        row.is_start_date_near = rules.is_start_date_near(row, today, limit=near_limit)
         # 選択した申込を担当する offers a row exactly when the status flow lets it be taken.
         row.can_be_taken = workflow.can_transition(row.status, ApplicationStatus.UNDER_REVIEW)
         row.method_counts = _method_counts(row.items.all())
