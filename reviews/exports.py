@@ -58,10 +58,8 @@ def _instant(value) -> str:
 
 
 def _methods(application: Application) -> str:
-    counts: dict[str, int] = {}
-    for item in application.items.all():
-        counts[item.processing_method.label] = counts.get(item.processing_method.label, 0) + 1
-    return "、".join(f"{name}×{count}" for name, count in counts.items())
+    """「インタラクティブ処理方式×2、netNACCS×1」 from the counts the queue's selector gives each row."""
+    return "、".join(f"{name}×{count}" for name, count in application.method_counts)
 
 
 def _row(application: Application) -> list[str]:

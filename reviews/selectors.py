@@ -199,10 +199,15 @@ def application_queue(
     rows = list(
         _keyset(qs, sort, cursor, backwards=backwards)
         .select_related("contract", "reviewer")
+        .defer("reviewer__password")  # the row shows the holder's name, never needs their password hash
         .prefetch_related(
             Prefetch(
                 "items",
-                queryset=ApplicationItem.objects.select_related("processing_method", "target").order_by("id"),
+                # Only what a row shows of its IDs (their processing methods): no 利用者ID rows, whose
+                # credentials a listing has no business loading.
+                queryset=ApplicationItem.objects.select_related("processing_method")
+                .only("application", "processing_method")
+                .order_by("id"),
             )
         )[: limit + 1]
     )

@@ -255,3 +255,30 @@ def test_a_customer_or_an_unknown_id_is_not_a_staff_account(customer):
     for account_id in (customer.pk, 999_999):
         with pytest.raises(Http404):
             selectors.staff_account_get(account_id=account_id)
+
+
+def test_the_queue_and_its_export_read_no_credentials_of_the_ids_they_name_or_of_their_holders(reviewer):
+    """A removal's or a reset's items name 利用者IDs; the queue shows only their processing methods, so neither the
+    page nor the CSV reads the IDs' rows (their password hashes and initial-password ciphertexts stay unread), nor
+    the password hash of the staff member holding a row (its name is all a row shows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from applications import clock
+    from tests.factories import ContractFactory, NaccsUserIdFactory, submitted_removal
+
+    office = ContractFactory()
+    targets = [NaccsUserIdFactory(contract=office, identifier=f"R0{n}") for n in range(2)]
+    removal = submitted_removal(contract=office, targets=targets)
+    review_services.application_take(application=removal, actor=reviewer)
+    with CaptureQueriesContext(connection) as captured:
+        rows = selectors.application_queue(today=clock.today()).rows
+        exported = list(selectors.queue_export_rows(status="", today=clock.today()))
+    assert removal in rows and removal in exported
+    assert [row.reviewer.get_username() for row in rows if row.pk == removal.pk] == [reviewer.username]
+    assert [row.method_counts for row in rows if row.pk == removal.pk] == [
+        [(targets[0].processing_method.label, 2)]
+    ]
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "password_hash" not in sql and "initial_password_encrypted" not in sql
+    assert '."password"' not in sql
