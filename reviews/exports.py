@@ -67,7 +67,7 @@ def _row(application: Application) -> list[str]:
     kind = kinds.kind_of(application)
     return [
         application.reception_number,
-        application.get_kind_display(),
+        application.kind_label,
         application.status_label,
         application.contract.user_code,
         application.contract.company_name,
