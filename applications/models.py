@@ -43,9 +43,14 @@ class ProcessingMethod(models.Model):
     @property
     def label(self) -> str:
         """The name in the language of the screen being drawn."""
-        if self.name_en and (translation.get_language() or "").startswith("en"):
-            return self.name_en
-        return self.name
+        return self.label_of(self.name, self.name_en)
+
+    @staticmethod
+    def label_of(name: str, name_en: str) -> str:
+        """`label` from the two names (for a listing that reads them as values, not as instances)."""
+        if name_en and (translation.get_language() or "").startswith("en"):
+            return name_en
+        return name
 
 
 class Contract(models.Model):

@@ -353,11 +353,14 @@ def _caller(page: dict):
 CALL_COUNT_REQUESTS = 10
 
 
-def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0, sort: str = "tottime") -> None:
+def measure_in_process(
+    pages: list[dict], *, repeat: int, profile: int = 0, sort: str = "tottime", sql: bool = False
+) -> None:
     """For each page (the floor /healthz included): the SQL queries of one request after a warm-up (caches, the
     verified credential), and the CPU time this process spends per request over `repeat` requests — Python's
     share of a request (PostgreSQL's work is another process's), steady on a machine whose load varies. With
-    `profile`, cProfile's `profile` costliest functions per page are printed (by own time, or by `sort`)."""
+    `profile`, cProfile's `profile` costliest functions per page are printed (by own time, or by `sort`); with
+    `sql`, the SQL of each page's request."""
     import cProfile
     import io as _io
     import pstats
@@ -376,6 +379,11 @@ def measure_in_process(pages: list[dict], *, repeat: int, profile: int = 0, sort
         if "utb" in page and response.json().get("result_code") != "00000":
             log(f"note: {page['name']} answers {response.json().get('result_code')} (UTB hours are weekdays)")
         page["queries"] = len(captured.captured_queries)
+        if sql:
+            statements = "\n".join(
+                f"{query['time']} s  {query['sql']}" for query in captured.captured_queries
+            )
+            print(f"\n#### SQL: {page['name']}\n{statements}\n", flush=True)
         cpu, wall = time.process_time(), time.perf_counter()
         for _request in range(repeat):
             call()
@@ -479,7 +487,9 @@ def measure_size(
     seeded = prepare_database(scratch, size)
     pages = [page for page in pages_for(seeded) if not args.only or args.only in page["name"]]
     floor = {"name": "framework floor (/healthz)", "path": "/healthz"}
-    measure_in_process([floor, *pages], repeat=args.repeat, profile=args.profile, sort=args.sort)
+    measure_in_process(
+        [floor, *pages], repeat=args.repeat, profile=args.profile, sort=args.sort, sql=args.sql
+    )
     if args.no_load:
         return _summary(size, pages, floor, None), floor, False
     port = free_port()
@@ -603,6 +613,7 @@ def main():
         "--sort", default="tottime", choices=["tottime", "cumulative", "ncalls"], help="the profile's order"
     )
     parser.add_argument("--no-load", action="store_true", help="the in-process figures only, no gunicorn/wrk")
+    parser.add_argument("--sql", action="store_true", help="print the SQL of each page's request")
     args = parser.parse_args()
     args.seconds = args.seconds or (5 if args.quick else 10)
     args.warmup = args.warmup or (1 if args.quick else 2)

@@ -372,3 +372,34 @@ def test_the_csv_by_desired_date_is_in_the_queues_order(staff_client, mixed_kind
     assert [row[0] for row in body] == [names[name].reception_number for name in BY_DESIRED_DATE]
     late = dict(zip(header, body[BY_DESIRED_DATE.index("late")], strict=True))
     assert late["希望日"] == "2026/12/01"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("ja", "インタラクティブ処理方式 ×2、netNACCS ×1"), ("en", "Interactive processing ×2、netNACCS ×1")],
+)
+def test_a_row_counts_its_ids_by_processing_method_in_the_order_asked(staff_client, language, expected):
+    from django.conf import settings
+
+    mixed = submitted_application(methods=["interactive", "netnaccs", "interactive"])
+    single = submitted_application(methods=["netnaccs"])
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    rows = {
+        row.attrs["data-reception-number"]: row
+        for row in Page(staff_client.get(reverse("reviews:queue"))).root.find_all("tr")
+        if "data-reception-number" in row.attrs
+    }
+    methods_cell = 5
+
+    def methods(application):  # the cell's text without its spacing
+        return "".join(rows[application.reception_number].find_all("td")[methods_cell].text.split())
+
+    assert methods(mixed) == "".join(expected.split())
+    assert methods(single) == "netNACCS×1"
+
+    _raw, (header, *body) = read_csv(staff_client.get(reverse("reviews:queue-export")))
+    exported = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    ids, method_column = header[7], header[6]
+    assert exported[mixed.reception_number][ids] == "3"
+    assert exported[mixed.reception_number][method_column] == expected.replace(" ×", "×")
+    assert exported[single.reception_number][ids] == "1"
