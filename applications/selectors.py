@@ -5,7 +5,8 @@ import datetime
 from dataclasses import dataclass
 
 from cryptography.fernet import InvalidToken
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from . import clock, crypto, kinds, passwords, rules
@@ -55,13 +56,42 @@ def application_get(*, user: User, application_id: int) -> Application:
     )
 
 
+# What a row of 申込状況一覧 shows (templates/jinja2/applications/application_rows.html), and no more: a row is
+# built from 10 columns instead of 25.
+LIST_FIELDS = (
+    "reception_number",
+    "kind",
+    "status",
+    "submitted_at",
+    "desired_start_date",
+    "start_date",
+    "desired_end_date",
+    "end_date",
+)
+
+
+def _item_count() -> Coalesce:
+    """How many IDs an application asks for, as a correlated subquery."""
+    items = (
+        ApplicationItem.objects.filter(application=OuterRef("pk"))
+        .order_by()
+        .values("application")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    return Coalesce(Subquery(items), 0)
+
+
 def application_list(*, user: User) -> QuerySet[Application]:
     """申込状況一覧: the office's applications (drafts excluded), newest first, with the number of IDs
     asked."""
     return (
         Application.objects.filter(contract_id=user.contract_id)
         .exclude(status=ApplicationStatus.DRAFT)
-        .annotate(item_count=Count("items"))
+        # A subquery, not a join with GROUP BY: the paginator's COUNT then leaves it out and counts the office's
+        # applications alone.
+        .annotate(item_count=_item_count())
+        .only(*LIST_FIELDS)
         .order_by("-submitted_at", "-id")
     )
 
@@ -72,7 +102,8 @@ def application_drafts_of(*, user: User) -> list[Application]:
     (`rules.draft_deletion_date`)."""
     order = list(kinds.KINDS)
     drafts = sorted(
-        Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT),
+        # Unordered in SQL (sorted here): the model's ordering costs a fifth of the query's CPU time to compile.
+        Application.objects.filter(created_by=user, status=ApplicationStatus.DRAFT).order_by(),
         key=lambda draft: order.index(draft.kind),
     )
     for draft in drafts:

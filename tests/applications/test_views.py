@@ -21,6 +21,7 @@ from tests.factories import (
     ItemFactory,
     NaccsUserIdFactory,
     method,
+    submitted_application,
 )
 from tests.html import Page
 
@@ -542,6 +543,36 @@ def test_application_list_leaves_out_drafts(customer_client, draft):
     page = Page(customer_client.get(reverse("applications:application-list")))
     assert "申込はまだありません。" in page.text
     assert page.links().count("詳細") == 0
+
+
+def test_application_list_pages_by_50_counting_the_offices_applications_and_each_ones_ids(
+    customer_client, customer, freeze
+):
+    """51 applications of the office (one asking for three IDs) are two pages; another office's applications and
+    the office's draft are in neither the rows nor the count."""
+    three = submitted_application(
+        contract=customer.contract, methods=["interactive", "netnaccs", "interactive"]
+    )
+    for _ in range(50):
+        submitted(customer.contract, freeze)
+    DraftFactory(contract=customer.contract)
+    for _ in range(3):
+        submitted(ContractFactory(), freeze)
+
+    def rows(page):
+        return {
+            row.attrs["data-reception-number"]: row.find_all("td")[1].text
+            for row in page.root.find_all("tr")
+            if "data-reception-number" in row.attrs
+        }
+
+    first = Page(customer_client.get(reverse("applications:application-list")))
+    second = Page(customer_client.get(reverse("applications:application-list"), {"page": 2}))
+    assert "1 / 2" in first.text and "2 / 2" in second.text
+    listed = {**rows(first), **rows(second)}
+    assert (len(rows(first)), len(rows(second)), len(listed)) == (50, 1, 51)
+    assert listed[three.reception_number] == "通関士IDの追加（3件）"
+    assert set(listed.values()) == {"通関士IDの追加（3件）", "通関士IDの追加（1件）"}
 
 
 def test_application_detail_shows_the_result_and_the_ids_asked(customer_client, customer, freeze):
