@@ -36,19 +36,27 @@ def _issued_ids_queryset() -> QuerySet[NaccsUserId]:
     return NaccsUserId.objects.select_related("contract", "processing_method").order_by("identifier")
 
 
+# The columns of a 利用者ID that hold its credentials: read only where they are used (the UTB gateway's login,
+# ID通知内容), never by a screen that only names the IDs.
+CREDENTIAL_COLUMNS = ("password_hash", "initial_password_encrypted")
+
+
 def application_get(*, user: User, application_id: int) -> Application:
     """A submitted application of the customer's own office, or 404.
 
     What 申込詳細 shows of it — the IDs asked, the 進行状況 notices newest first, the issued IDs — is
-    prefetched, so the page's query count does not grow with the number of rows."""
+    prefetched, so the page's query count does not grow with the number of rows; of the 利用者IDs it names, their
+    credentials are not read."""
     return get_object_or_404(
         Application.objects.select_related("contract").prefetch_related(
             Prefetch(
                 "items",
-                queryset=ApplicationItem.objects.select_related("processing_method", "target").order_by("id"),
+                queryset=ApplicationItem.objects.select_related("processing_method", "target")
+                .defer(*(f"target__{column}" for column in CREDENTIAL_COLUMNS))
+                .order_by("id"),
             ),
             Prefetch("notices", queryset=ProgressNotice.objects.order_by("-posted_at", "-id")),
-            Prefetch("issued_ids", queryset=_issued_ids_queryset()),
+            Prefetch("issued_ids", queryset=_issued_ids_queryset().defer(*CREDENTIAL_COLUMNS)),
         ),
         pk=application_id,
         contract_id=user.contract_id,

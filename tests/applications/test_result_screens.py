@@ -316,3 +316,45 @@ def test_submitted_status_is_shown_in_japanese_for_every_state(customer_client, 
     page = Page(customer_client.get(detail_url(application)))
 
     assert field(page, "status") == ApplicationStatus.UNDER_REVIEW.label == "内容確認中"
+
+
+def test_the_screens_that_name_an_applications_ids_read_none_of_their_credentials(
+    customer_client, customer, reviewer
+):
+    """申込詳細 of an approved addition (its issued IDs), of a removal and of a reset (the IDs they name), the
+    完了 screen and the 取下げ confirmation show 利用者IDs but never read their password hashes or initial-password
+    ciphertexts: only ID通知内容 and the UTB gateway do."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import NaccsUserIdFactory, submitted_removal, submitted_reset
+
+    addition = approved(customer, reviewer, ids=2)
+    targets = [NaccsUserIdFactory(contract=customer.contract, identifier=f"R0{n}") for n in range(2)]
+    removal = submitted_removal(contract=customer.contract, targets=targets[:1])
+    reset = submitted_reset(contract=customer.contract, targets=targets[1:])
+    waiting = submitted_reset(contract=customer.contract, targets=targets[:1])
+    for application in (removal, reset):
+        review_services.application_take(application=application, actor=reviewer)
+        review_services.application_approve(application=application, actor=reviewer)
+    urls = {
+        "issued": detail_url(addition),
+        "removed": detail_url(removal),
+        "reset": detail_url(reset),
+        "waiting": detail_url(waiting),
+        "complete": reverse("applications:complete", kwargs={"pk": waiting.pk}),
+        "withdraw": reverse("applications:withdraw", kwargs={"pk": waiting.pk}),
+    }
+    pages = {}
+    with CaptureQueriesContext(connection) as captured:
+        for name, url in urls.items():
+            response = customer_client.get(url)
+            assert response.status_code == 200, name
+            pages[name] = Page(response)
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert "password_hash" not in sql and "initial_password_encrypted" not in sql
+    issued = NaccsUserId.objects.filter(issued_by=addition).order_by("identifier")
+    assert field(pages["issued"], "issued_ids") == "、".join(naccs_id.naccs_user_id for naccs_id in issued)
+    assert field(pages["removed"], "removed_ids") == targets[0].naccs_user_id
+    assert field(pages["reset"], "reset_ids") == targets[1].naccs_user_id
+    assert targets[0].naccs_user_id in pages["waiting"].text
