@@ -535,6 +535,10 @@ def measure_size(
     return _summary(size, pages, floor, floor["result"]["rps"]), floor["result"], failed
 
 
+def _rounded(figures: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, 3) for name, value in figures.items()}
+
+
 def _summary(size: int, pages: list[dict], floor: dict, floor_rps: float | None) -> dict:
     """The size's results.json object; without a load run (--no-load) the wrk figures are None."""
 
@@ -547,6 +551,7 @@ def _summary(size: int, pages: list[dict], floor: dict, floor_rps: float | None)
         "floor_rps": round(floor_rps, 1) if floor_rps else None,
         "floor_cpu_ms": round(floor["cpu_ms"], 3),
         "floor_python_calls": floor["python_calls"],
+        "floor_layers_ms": _rounded(floor["layers_ms"]),
         "pages": [
             {
                 "name": page["name"],
@@ -557,11 +562,28 @@ def _summary(size: int, pages: list[dict], floor: dict, floor_rps: float | None)
                 "queries": page["queries"],
                 "cpu_ms": round(page["cpu_ms"], 3),
                 "python_calls": page["python_calls"],
+                "layers_ms": _rounded(page["layers_ms"]),
                 "floor_ratio": round(page["result"]["rps"] / floor_rps, 3) if floor_rps else None,
             }
             for page in pages
         ],
     }
+
+
+def layers_markdown(summary: dict) -> str:
+    """Where each page's CPU time goes (bench/layers.py), ms per request."""
+    lines = [
+        "CPU ms per request by layer (in-process, bench/layers.py):",
+        "",
+        "| page | " + " | ".join(layers.LAYERS) + " | all |",
+        "| --- |" + " ---: |" * (len(layers.LAYERS) + 1),
+    ]
+    rows = [("framework floor (/healthz)", summary["floor_layers_ms"])]
+    rows += [(page["name"], page["layers_ms"]) for page in summary["pages"]]
+    for name, figures in rows:
+        cells = " | ".join(f"{figures[layer]:.2f}" for layer in layers.LAYERS)
+        lines.append(f"| {name} | {cells} | {sum(figures.values()):.2f} |")
+    return "\n".join(lines)
 
 
 def markdown(summary: dict, floor: dict, args) -> str:
@@ -578,7 +600,7 @@ def markdown(summary: dict, floor: dict, args) -> str:
             f"| {p['name']} | {p['queries']} | {p['cpu_ms']:.2f} | {p['python_calls']:,} |"
             for p in summary["pages"]
         ]
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n\n" + layers_markdown(summary)
     server = f"gunicorn {args.workers} workers" + (f" ({args.gunicorn})" if args.gunicorn else "")
     lines = [
         f"### {summary['size']:,} applications — {server}, wrk {args.threads} threads / "
@@ -596,7 +618,7 @@ def markdown(summary: dict, floor: dict, args) -> str:
             f"{page['p99_ms']:.1f} | {page['queries']} | {page['cpu_ms']:.2f} | {page['python_calls']:,} | "
             f"{page['floor_ratio']:.2f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + layers_markdown(summary)
 
 
 def main():
