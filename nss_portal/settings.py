@@ -140,7 +140,7 @@ NSS_ENCRYPTION_KEYS = [key for key in env.list("NSS_ENCRYPTION_KEYS", default=[]
 # ------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "nss_portal.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions (the portal's and the UTB gateway's) are kept in the database and read through the shared Redis cache:
