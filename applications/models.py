@@ -155,6 +155,10 @@ class User(AbstractUser):
 class NaccsUserId(models.Model):
     """利用者ID: 利用者コード + 識別番号, issued to a contract. A 通関士ID has `is_customs_broker` set."""
 
+    # The fields that hold its credentials: read only where they are used (the UTB gateway's login and password
+    # change, ID通知内容, approval), deferred by every read that only names or lists IDs.
+    CREDENTIAL_FIELDS = ("password_hash", "initial_password_encrypted")
+
     contract = models.ForeignKey(
         Contract, verbose_name=_("契約"), on_delete=models.PROTECT, related_name="naccs_user_ids"
     )

@@ -36,11 +36,6 @@ def _issued_ids_queryset() -> QuerySet[NaccsUserId]:
     return NaccsUserId.objects.select_related("contract", "processing_method").order_by("identifier")
 
 
-# The columns of a 利用者ID that hold its credentials: read only where they are used (the UTB gateway's login,
-# ID通知内容), never by a screen that only names the IDs.
-CREDENTIAL_COLUMNS = ("password_hash", "initial_password_encrypted")
-
-
 def application_get(*, user: User, application_id: int) -> Application:
     """A submitted application of the customer's own office, or 404.
 
@@ -52,11 +47,11 @@ def application_get(*, user: User, application_id: int) -> Application:
             Prefetch(
                 "items",
                 queryset=ApplicationItem.objects.select_related("processing_method", "target")
-                .defer(*(f"target__{column}" for column in CREDENTIAL_COLUMNS))
+                .defer(*(f"target__{column}" for column in NaccsUserId.CREDENTIAL_FIELDS))
                 .order_by("id"),
             ),
             Prefetch("notices", queryset=ProgressNotice.objects.order_by("-posted_at", "-id")),
-            Prefetch("issued_ids", queryset=_issued_ids_queryset().defer(*CREDENTIAL_COLUMNS)),
+            Prefetch("issued_ids", queryset=_issued_ids_queryset().defer(*NaccsUserId.CREDENTIAL_FIELDS)),
         ),
         pk=application_id,
         contract_id=user.contract_id,

@@ -54,15 +54,20 @@ class UtbResult:
 
 
 def naccs_id_lookup(user_id: str) -> NaccsUserId | None:
-    """The 利用者ID (8 characters: 利用者コード + 識別番号), or None."""
+    """The 利用者ID (8 characters: 利用者コード + 識別番号), or None. Its initial password's ciphertext is not read:
+    the gateway never shows it (only ID通知内容 does)."""
     user_id = normalise_identifier(user_id)
     if not NACCS_USER_ID_RE.fullmatch(user_id):
         return None
-    return (
-        NaccsUserId.objects.select_related("contract", "processing_method")
-        .filter(contract__user_code=user_id[:5], identifier=user_id[5:])
-        .first()
-    )
+    try:
+        # get(), not first(): the pair is unique, and first() would order by the contract's own ordering.
+        return (
+            NaccsUserId.objects.select_related("contract", "processing_method")
+            .defer("initial_password_encrypted")
+            .get(contract__user_code=user_id[:5], identifier=user_id[5:])
+        )
+    except NaccsUserId.DoesNotExist:
+        return None
 
 
 # Hours ------------------------------------------------------------------------------------------------------
@@ -325,6 +330,7 @@ def _register(
     target = (
         NaccsUserId.objects.select_for_update(of=("self",), no_key=True)
         .filter(contract_id=inputter.contract_id, identifier=user_id[5:])
+        .only("is_customs_broker")  # what the checks below read; another broker's credentials are not
         .order_by()
         .first()
     )
@@ -383,6 +389,7 @@ def utb01_list(*, inputter: NaccsUserId, now: datetime.datetime | None = None) -
         NaccsUserId.objects.filter(contract_id=inputter.contract_id, is_customs_broker=True)
         .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
         .select_related("contract", "processing_method")
+        .defer(*NaccsUserId.CREDENTIAL_FIELDS)
         .order_by("identifier")
     )
     items = []

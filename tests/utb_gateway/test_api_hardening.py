@@ -121,3 +121,25 @@ def test_an_empty_post_without_a_content_type_is_not_json_400(client, broker):
     assert response.status_code == 400
     assert response.json()["error"] == "bad_request"
     assert not UtbAttempt.objects.exists()
+
+
+# --- credentials read only where they are checked --------------------------------------------------------------
+
+
+def test_the_api_reads_the_inputters_password_hash_and_no_other_credential(client, broker):
+    """A registration and a UTB01 listing read the hash of the ID that logs in (to check its password) and
+    nothing else of anyone's credentials: not the target's hash, no initial-password ciphertext, none of the
+    office's other brokers' (the gateway never shows an initial password)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        registered = client.post(API_UTB, data=BODY, content_type="application/json", **basic("1ANACA0A"))
+        listed = client.get(API_UTB01, **basic("1ANACA0A"))
+    assert registered.json()["result_code"] == "00000"
+    assert [item["licence_number"] for item in listed.json()["items"]] == [None, "035"]
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "initial_password_encrypted" in sql]
+    reading_hashes = [sql for sql in statements if "password_hash" in sql]
+    # One lookup of the inputter per request, each by its own 利用者コード and 識別番号.
+    assert len(reading_hashes) == 2 and all("'A0A'" in sql for sql in reading_hashes)
