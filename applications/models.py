@@ -4,6 +4,7 @@ Tables and constraints only; every change of state goes through applications/ser
 """
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -21,6 +22,19 @@ def start_date_reached(start_date, today) -> bool:
     """利用開始 (SPEC §4): from the start date on, `today` being the date in Japan (applications/clock.py) —
     derived, never stored. The one rule for an approved application and for the 利用者IDs it issued."""
     return start_date is not None and start_date <= today
+
+
+def choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """The label of one member of `choices` in the active language: translated once per member and language
+    (the catalogues do not change while the process runs), where get_FOO_display() builds and translates the
+    whole list of choices on every call. A listing asks this for every row (README, "Performance")."""
+    return _translated_choice(choices, value, translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@functools.cache
+def _translated_choice(choices: type[models.TextChoices], value: str, language: str) -> str:
+    with translation.override(language):
+        return str(choices(value).label)
 
 
 class ProcessingMethod(models.Model):
@@ -428,14 +442,13 @@ class Application(models.Model):
 
         if self.has_started(today()):
             return str(_("利用開始"))
-        # The member's own label: one translation, where get_status_display() translates every choice.
-        return str(ApplicationStatus(self.status).label)
+        return choice_label(ApplicationStatus, self.status)
 
     @property
     def kind_label(self) -> str:
         """申込の種類 as people read it: get_kind_display()'s answer for a fraction of its cost (it builds the dict of
         every choice per call), so the one to use wherever rows are listed (the 50-row tables, the CSV)."""
-        return str(ApplicationKind(self.kind).label)
+        return choice_label(ApplicationKind, self.kind)
 
     def has_started(self, today) -> bool:
         """利用開始: derived, never stored — approved and the start date has come (`start_date_reached`)."""

@@ -5,10 +5,17 @@ import datetime
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from applications import business_calendar, passwords
 from applications.clock import JST
-from applications.models import start_date_reached
+from applications.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    choice_label,
+    start_date_reached,
+)
 from reviews.services import application_approve, application_take
 from tests.factories import FROZEN_AT, NaccsUserIdFactory, submitted_application
 from utb_gateway.result_codes import U0001
@@ -86,3 +93,24 @@ def test_an_application_and_its_ids_start_together_at_midnight_japan_time(review
         )  # UTC is still the day before
         assert application.status_label == "利用開始"
         assert log_in().pk == issued.pk
+
+
+def test_the_labels_of_a_listing_follow_the_active_language_for_every_member():
+    """status_label and kind_label are get_FOO_display() translated once per member and language: switching the
+    language back and forth gives each language's own label, for every status and every kind."""
+    for choices in (ApplicationStatus, ApplicationKind):
+        for language in ("ja", "en", "ja", "en"):
+            with translation.override(language):
+                for member in choices:
+                    assert choice_label(choices, member.value) == str(member.label)
+    with translation.override("en"):
+        assert choice_label(ApplicationKind, ApplicationKind.RESET_PASSWORDS) != choice_label(
+            ApplicationKind, ApplicationKind.ADD_CUSTOMS_BROKER_IDS
+        )
+        english = Application(kind=ApplicationKind.RESET_PASSWORDS, status=ApplicationStatus.SUBMITTED)
+        assert (english.kind_label, english.status_label) == (
+            english.get_kind_display(),
+            english.get_status_display(),
+        )
+    with translation.override("ja"):
+        assert english.kind_label == english.get_kind_display() == "パスワードの初期化"
