@@ -59,8 +59,8 @@ def application_get(*, user: User, application_id: int) -> Application:
     )
 
 
-# What a row of 申込状況一覧 shows (templates/jinja2/applications/application_rows.html), and no more: a row is
-# built from 10 columns instead of 25.
+# What a row of 申込状況一覧 shows (templates/jinja2/applications/application_rows.html), and no more: with the id
+# and the ID count, 10 of the application's columns are read.
 LIST_FIELDS = (
     "reception_number",
     "kind",

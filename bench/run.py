@@ -359,9 +359,9 @@ def measure_in_process(
     pages: list[dict], *, repeat: int, profile: int = 0, sort: str = "tottime", sql: bool = False
 ) -> None:
     """For each page (the floor /healthz included): the SQL queries of one request after a warm-up (caches, the
-    verified credential), the CPU time this process spends per request over `repeat` requests — Python's share of
-    a request (PostgreSQL's work is another process's), the least of 5 batches — and the same split by layer
-    (bench/layers.py), and the Python calls per request, the same whatever the machine's load. With
+    verified credential), the CPU time this process spends per request over `repeat` requests split by layer
+    (bench/layers.py) — Python's share of a request (PostgreSQL's work is another process's), the least of 5
+    batches — and the Python calls per request, the same whatever the machine's load. With
     `profile`, cProfile's `profile` costliest functions per page are printed (by own time, or by `sort`); with
     `sql`, the SQL of each page's request."""
     import cProfile
@@ -388,14 +388,8 @@ def measure_in_process(
             )
             print(f"\n#### SQL: {page['name']}\n{statements}\n", flush=True)
         # In batches, keeping the least: what the page costs when the rest of the machine disturbs it least.
-        batch = max(1, repeat // CPU_BATCHES)
-        page["cpu_ms"] = page["in_process_ms"] = float("inf")
-        for _batch in range(CPU_BATCHES):
-            cpu, wall = time.process_time(), time.perf_counter()
-            for _request in range(batch):
-                call()
-            page["cpu_ms"] = min(page["cpu_ms"], (time.process_time() - cpu) * 1000 / batch)
-            page["in_process_ms"] = min(page["in_process_ms"], (time.perf_counter() - wall) * 1000 / batch)
+        split = layers.per_request(call, repeat, batches=CPU_BATCHES)
+        page["cpu_ms"], page["in_process_ms"], page["layers_ms"] = split.cpu_ms, split.wall_ms, split.layers
         # Python function calls per request: what the CPU time follows, but the same from run to run whatever
         # else the machine is doing (the CPU figure moves by a quarter on a busy 2-core machine).
         counter = cProfile.Profile()
@@ -404,7 +398,6 @@ def measure_in_process(
             call()
         counter.disable()
         page["python_calls"] = round(pstats.Stats(counter).total_calls / CALL_COUNT_REQUESTS)
-        page["layers_ms"] = layers.per_request(call, repeat, batches=CPU_BATCHES)
         log(
             f"{page['name']}: {page['queries']} queries, {page['cpu_ms']:.2f} ms CPU per request in-process "
             f"({page['in_process_ms']:.2f} ms with the database round trips), "

@@ -73,7 +73,7 @@ def _row(application: Application) -> list[str]:
         application.contract.company_name,
         application.contract.office_name,
         _methods(application),
-        str(application.item_count),
+        str(sum(count for _method, count in application.method_counts)),
         _instant(application.submitted_at),
         _day(kind.desired_date(application)),
         _day(application.answer_due_on),

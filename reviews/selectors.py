@@ -206,9 +206,8 @@ def application_queue(
     rows = list(
         _keyset(qs, sort, cursor, backwards=backwards)
         .select_related("contract", "reviewer")
-        .defer("reviewer__password")[
-            : limit + 1
-        ]  # the row shows the holder's name, never their password hash
+        # The row shows the holder's name, never their password hash.
+        .defer("reviewer__password")[: limit + 1]
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -224,7 +223,6 @@ def application_queue(
         # 選択した申込を担当する offers a row exactly when the status flow lets it be taken.
         row.can_be_taken = workflow.can_transition(row.status, ApplicationStatus.UNDER_REVIEW)
         row.method_counts = method_counts[row.pk]
-        row.item_count = sum(count for _label, count in row.method_counts)
     if not rows:
         return QueuePage(rows=[], next_cursor=None, previous_cursor=None)
     has_next = more if not backwards else True
